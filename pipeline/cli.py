@@ -1,0 +1,111 @@
+"""Command line: `python -m pipeline [run] ...` and `python -m pipeline validate DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.config import DEFAULT_CONFIG_FILE
+from pipeline.errors import PipelineError, UsageError
+
+COMMANDS = ("run", "validate")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pipeline",
+        description="Raw text files in, a validated Hugging Face Parquet dataset with a card out. "
+        "Without a command, `run` with pipeline.toml.",
+    )
+    parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline and publish the dataset",
+        description=(
+            "Ingest, clean, deduplicate, check language, validate and publish. "
+            "Exit 0 when published, 1 when the data failed validation, 2 on usage errors."
+        ),
+    )
+    run.add_argument("--config", type=Path, help=f"config file (default: ./{DEFAULT_CONFIG_FILE} if present)")
+    run.add_argument("--input", help="input file or folder (overrides run.input)")
+    run.add_argument("--output", help="output folder (overrides run.output)")
+    run.add_argument("--name", help="dataset name: the published folder is OUTPUT/NAME (overrides run.name)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help='override a config key with a TOML value, e.g. --set \'language.languages=["en","de"]\'',
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    validate = commands.add_parser(
+        "validate",
+        help="validate a published dataset folder (for CI)",
+        description=(
+            "Check a published folder: every shard against the pandera schema, ids unique across shards, "
+            "and the card's metadata against the data. Exit 0 when valid, 1 when not, 2 on usage errors."
+        ),
+    )
+    validate.add_argument("folder", type=Path, help="the published dataset folder, e.g. dist/sample")
+    validate.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
+    validate.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
+    validate.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.runner import Runner
+
+    config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
+    overrides = list(args.overrides)
+    # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
+    if args.input:
+        overrides.append(f"run.input={_toml_string(str(Path(args.input).resolve()))}")
+    if args.output:
+        overrides.append(f"run.output={_toml_string(str(Path(args.output).resolve()))}")
+    if args.name:
+        overrides.append(f"run.name={_toml_string(args.name)}")
+    config = load_config(config_path, overrides, require_file=args.config is not None)
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    result = Runner(config, log=log).run()
+    if not args.quiet:
+        print(result.summary())
+    return 0
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pipeline.schema_loader import load_model
+    from pipeline.validate import validate_folder
+
+    if not args.folder.is_dir():
+        raise UsageError(f"{args.folder} is not a folder; pass the published dataset folder, e.g. dist/sample")
+    model = load_model(args.schema, args.model)
+    report = validate_folder(args.folder, model)
+    print(report.to_json() if args.format == "json" else report.to_text())
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "run")
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args) if args.command == "run" else _validate(args)
+    except PipelineError as exc:
+        print(f"pipeline: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("pipeline: interrupted; the previous dataset, if any, is unchanged", file=sys.stderr)
+        return 130

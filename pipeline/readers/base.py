@@ -1,0 +1,35 @@
+"""What a reader yields: one `RawRecord` per document it found, or per document it could not read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(slots=True)
+class RawRecord:
+    # 1-based record number inside a multi-record file; None for one-document files.
+    number: int | None
+    text: str | None
+    id: str | None = None
+    url: str | None = None
+    # Set when the record is rejected at ingest: a short stable code and one line for a human.
+    reason: str | None = None
+    detail: str = ""
+
+
+class ReaderOptions(Protocol):
+    text_field: str
+    id_field: str
+    url_field: str
+    max_document_bytes: int
+
+
+class Reader(Protocol):
+    def __call__(self, path: Path, options: ReaderOptions) -> Iterator[RawRecord]: ...
+
+
+def reject(number: int | None, reason: str, detail: str, text: str | None = None) -> RawRecord:
+    return RawRecord(number=number, text=text, reason=reason, detail=detail)

@@ -1,0 +1,69 @@
+"""Bytes to text: BOMs first, then strict UTF-8, then charset detection; binary is refused."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+# Magic numbers of common binary formats that may carry a text suffix by mistake.
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\x7fELF", "ELF executable"),
+    (b"RIFF", "RIFF media"),
+    (b"PAR1", "Parquet file"),
+]
+
+_BOMS: list[tuple[bytes, str]] = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str | None
+    encoding: str | None
+    # When text is None: 'binary' or 'undecodable', with a human reason.
+    reason: str | None = None
+    detail: str = ""
+
+
+def binary_kind(data: bytes) -> str | None:
+    """A description of why `data` is binary, or None when it may be text (BOM-less, NUL-free)."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if b"\x00" in data[:65536]:
+        return "NUL bytes"
+    return None
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(encoding), encoding)
+            except UnicodeDecodeError as exc:
+                return Decoded(None, encoding, "undecodable", f"starts with a {encoding} BOM but {exc.reason}")
+    kind = binary_kind(data)
+    if kind is not None:
+        return Decoded(None, None, "binary", f"binary content ({kind}), not text")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return Decoded(None, None, "undecodable", "not UTF-8 and no character set fits; re-encode as UTF-8")
+    return Decoded(str(best), best.encoding)

@@ -1,0 +1,94 @@
+"""JSON Lines (optionally compressed): one document per line, field names from config."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.readers.base import RawRecord, ReaderOptions, reject
+from pipeline.readers.compression import open_binary
+
+# A rejected line keeps at most this much of its raw text in the ledger.
+_LEDGER_SNIPPET = 2000
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
+    limit = options.max_document_bytes
+    with open_binary(path) as stream:
+        number = 0
+        while True:
+            raw = stream.readline(limit + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                # Skip the rest of the over-long line without holding it.
+                while (chunk := stream.readline(1 << 20)) and not chunk.endswith(b"\n"):
+                    pass
+                yield reject(
+                    number,
+                    "too_large",
+                    f"line {number} is larger than ingest.max_document_bytes={limit}; raise the limit",
+                )
+                continue
+            if not raw.strip():
+                # A blank line is not a record; numbering still follows lines so #N finds the line.
+                continue
+            yield _parse_line(raw, number, options)
+
+
+def _parse_line(raw: bytes, number: int, options: ReaderOptions) -> RawRecord:
+    try:
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        return reject(
+            number,
+            "undecodable",
+            f"line {number} is not UTF-8 ({exc.reason} at byte {exc.start}); JSON Lines must be UTF-8",
+        )
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return reject(
+            number,
+            "malformed_json",
+            f"line {number}: {exc.msg} at column {exc.colno}; fix or remove the line",
+            line[:_LEDGER_SNIPPET],
+        )
+    if not isinstance(obj, dict):
+        return reject(
+            number,
+            "malformed_record",
+            f"line {number} is a JSON {type(obj).__name__}, not an object",
+            line[:_LEDGER_SNIPPET],
+        )
+    text = obj.get(options.text_field)
+    if text is None:
+        keys = ", ".join(sorted(obj)[:10])
+        return reject(
+            number,
+            "missing_text",
+            f"line {number} has no '{options.text_field}' field (has: {keys}); set ingest.text_field",
+            line[:_LEDGER_SNIPPET],
+        )
+    if not isinstance(text, str):
+        return reject(
+            number,
+            "malformed_record",
+            f"line {number}: '{options.text_field}' is a JSON {type(text).__name__}, not a string",
+            line[:_LEDGER_SNIPPET],
+        )
+    return RawRecord(
+        number=number,
+        text=text,
+        id=_optional_str(obj.get(options.id_field)),
+        url=_optional_str(obj.get(options.url_field)),
+    )

@@ -1,0 +1,71 @@
+"""The stage contract: records in, (kept, rejected) out.
+
+A `MapStage` looks at one batch at a time and must be a pure function of that batch, so it can run
+in any process and in any batch size. A `GlobalStage` needs the whole stream: the runner feeds every
+batch to `collect` (pass 1), calls `decide` once, then streams the same batches, in the same order,
+through `apply` (pass 2).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+
+class StageConfig(BaseModel):
+    """Base of every stage's typed config: unknown keys and wrong types are errors, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    kept: pa.RecordBatch
+    # Rows of records.LEDGER_SCHEMA.
+    rejected: pa.RecordBatch
+    # Named audit tables (e.g. "removed_lines"): the runner appends each to <name>.report/<key>.parquet.
+    # Each key must always come with the same schema.
+    side: dict[str, pa.RecordBatch] = field(default_factory=dict)
+
+
+class Stage(ABC):
+    name: ClassVar[str]
+    config_class: ClassVar[type[StageConfig]]
+
+    def __init__(self, config: StageConfig) -> None:
+        self.config = config
+
+    def output_fields(self) -> list[pa.Field]:
+        """Columns this stage appends to every kept record (published unless internal)."""
+        return []
+
+    def card_notes(self) -> dict[str, Any]:
+        """Facts about this stage's run worth recording in run.json and the card (parameters, backend)."""
+        return {}
+
+
+class MapStage(Stage):
+    @abstractmethod
+    def process(self, batch: pa.RecordBatch) -> StageResult: ...
+
+
+class GlobalStage(Stage):
+    @abstractmethod
+    def collect(self, batch: pa.RecordBatch) -> None:
+        """Pass 1: see every batch, keep only the compact state the decision needs."""
+
+    @abstractmethod
+    def decide(self) -> None:
+        """Between the passes: make the global decision from the collected state."""
+
+    @abstractmethod
+    def apply(self, batch: pa.RecordBatch) -> StageResult:
+        """Pass 2: the same batches in the same order; split each by the decision."""
+
+    def bytes_per_document(self) -> int:
+        """Memory this stage holds per document between the passes, for the README and run.json."""
+        return 0

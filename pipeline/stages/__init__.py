@@ -1,0 +1,10 @@
+"""The configurable stages, by the name the config's `run.stages` list uses."""
+
+from __future__ import annotations
+
+from pipeline.stage import Stage
+from pipeline.stages.dedup_exact import DedupExact
+from pipeline.stages.language import Language
+from pipeline.stages.normalize import Normalize
+
+STAGES: dict[str, type[Stage]] = {stage.name: stage for stage in (Normalize, DedupExact, Language)}

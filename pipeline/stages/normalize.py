@@ -1,0 +1,74 @@
+"""normalize: mojibake repair, Unicode normal form, newlines, control characters, blank lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+import pyarrow as pa
+
+from pipeline.records import rejections, split
+from pipeline.stage import MapStage, StageConfig, StageResult
+
+# C0/C1 control characters other than tab and newline, plus DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TRAILING_SPACE = re.compile(r"[ \t\u00a0\u3000]+$", re.MULTILINE)
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+
+class NormalizeConfig(StageConfig):
+    fix_mojibake: bool = True
+    unicode_form: Literal["NFC", "NFKC", "none"] = "NFC"
+    # Runs of blank lines are collapsed to at most this many, keeping paragraph breaks.
+    max_blank_lines: int = 1
+
+
+class Normalize(MapStage):
+    name = "normalize"
+    config_class = NormalizeConfig
+    config: NormalizeConfig
+
+    def __init__(self, config: NormalizeConfig) -> None:
+        super().__init__(config)
+        self._blank_run = re.compile(r"\n{" + str(config.max_blank_lines + 2) + ",}")
+        self._blank_keep = "\n" * (config.max_blank_lines + 1)
+        self._fixer = None
+        if config.fix_mojibake:
+            import ftfy
+
+            # Only repair encoding damage: curly quotes, full-width forms and ligatures are content.
+            self._fixer = ftfy.TextFixerConfig(
+                unescape_html=False,
+                uncurl_quotes=False,
+                fix_character_width=False,
+                fix_latin_ligatures=False,
+                normalization=None,
+                explain=False,
+            )
+
+    def normalize(self, text: str) -> str:
+        # ASCII text cannot hold mojibake; skipping ftfy there is the stage's main saving.
+        if self._fixer is not None and not text.isascii():
+            import ftfy
+
+            text = ftfy.fix_text(text, self._fixer)
+        if self.config.unicode_form != "none":
+            text = unicodedata.normalize(self.config.unicode_form, text)
+        text = _NEWLINES.sub("\n", text)
+        text = _CONTROL.sub("", text)
+        text = _TRAILING_SPACE.sub("", text)
+        text = self._blank_run.sub(self._blank_keep, text)
+        return text.strip("\n")
+
+    def process(self, batch: pa.RecordBatch) -> StageResult:
+        texts = [self.normalize(t) for t in batch.column("text").to_pylist()]
+        empty = [not t.strip() for t in texts]
+        index = batch.schema.get_field_index("text")
+        batch = batch.set_column(index, batch.schema.field("text"), pa.array(texts, pa.string()))
+        return StageResult(
+            kept=split(batch, empty),
+            rejected=rejections(
+                batch, empty, self.name, "empty", "nothing but whitespace and control characters remains"
+            ),
+        )

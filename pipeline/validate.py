@@ -1,0 +1,257 @@
+"""Validate a published folder without re-running the pipeline: the check users put in CI.
+
+Reads the shards in bounded chunks, so a dataset of any size validates in bounded memory (ids take
+17 bytes each for the uniqueness check).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datasets import Features
+
+from pipeline.keys import RepeatFinder, key_of
+from pipeline.publish.card import hub_language, parse_front_matter, size_category
+
+MAX_PROBLEMS_PER_CHECK = 20
+CHUNK_ROWS = 10_000
+
+CHECKS = [
+    "card_front_matter",
+    "configs_match_files",
+    "features_match_parquet",
+    "num_examples",
+    "download_size",
+    "size_categories",
+    "language_list",
+    "schema",
+    "id_unique",
+]
+
+
+@dataclass
+class Problem:
+    check: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def line(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                self.file,
+                f"row {self.row}" if self.row is not None else None,
+                f"column {self.column}" if self.column else None,
+            )
+            if part
+        )
+        value = f" (value: {self.value})" if self.value is not None else ""
+        return f"{where + ': ' if where else ''}{self.message}{value}"
+
+
+@dataclass
+class Report:
+    folder: str
+    failures: Counter[str] = field(default_factory=Counter)
+    problems: dict[str, list[Problem]] = field(default_factory=lambda: defaultdict(list))
+    rows: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.failures[problem.check] += 1
+        if len(self.problems[problem.check]) < MAX_PROBLEMS_PER_CHECK:
+            self.problems[problem.check].append(problem)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_text(self) -> str:
+        if self.ok:
+            return f"validate {self.folder}: OK ({self.rows:,} rows, {len(CHECKS)} checks passed)"
+        lines = [f"validate {self.folder}: FAILED ({len(self.failures)} of {len(CHECKS)} checks failed)"]
+        for check in CHECKS:
+            count = self.failures.get(check, 0)
+            if not count:
+                continue
+            lines.append(f"  {check}: {count} problem(s)")
+            lines += [f"    {p.line()}" for p in self.problems[check]]
+            if count > len(self.problems[check]):
+                lines.append(f"    … and {count - len(self.problems[check])} more")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "folder": self.folder,
+                "ok": self.ok,
+                "rows": self.rows,
+                "checks": [
+                    {
+                        "name": check,
+                        "passed": not self.failures.get(check),
+                        "failures": self.failures.get(check, 0),
+                        "problems": [asdict(p) for p in self.problems.get(check, [])],
+                    }
+                    for check in CHECKS
+                ],
+            },
+            indent=2,
+        )
+
+
+def _split_files(folder: Path, meta: dict[str, Any], report: Report) -> dict[str, list[Path]]:
+    splits: dict[str, list[Path]] = {}
+    configs = meta.get("configs") or []
+    if not configs:
+        report.add(Problem("configs_match_files", "the card has no `configs` entry with data_files"))
+    for config in configs:
+        for entry in config.get("data_files") or []:
+            patterns = entry.get("path")
+            patterns = [patterns] if isinstance(patterns, str) else list(patterns or [])
+            files: list[Path] = []
+            for pattern in patterns:
+                matched = sorted(p for p in folder.glob(pattern) if p.is_file())
+                if not matched:
+                    report.add(Problem("configs_match_files", f"pattern {pattern!r} matches no file"))
+                files += matched
+            splits.setdefault(str(entry.get("split", "train")), []).extend(files)
+    listed = {p for files in splits.values() for p in files}
+    for orphan in sorted(set(folder.rglob("*.parquet")) - listed):
+        report.add(
+            Problem(
+                "configs_match_files",
+                "Parquet file not matched by any `configs` pattern",
+                file=orphan.relative_to(folder).as_posix(),
+            )
+        )
+    return splits
+
+
+def _check_card(folder: Path, meta: dict[str, Any], splits: dict[str, list[Path]], report: Report) -> None:
+    info = meta.get("dataset_info") or {}
+    try:
+        card_features = Features._from_yaml_list(info.get("features") or [])
+    except Exception as exc:
+        report.add(Problem("features_match_parquet", f"card features do not parse: {exc}"))
+        card_features = None
+    card_splits = {s.get("name"): s for s in info.get("splits") or []}
+    for split, files in splits.items():
+        rows = 0
+        for path in files:
+            rel = path.relative_to(folder).as_posix()
+            parquet = pq.ParquetFile(path)
+            rows += parquet.metadata.num_rows
+            actual = Features.from_arrow_schema(parquet.schema_arrow.remove_metadata())
+            if card_features is not None and actual != card_features:
+                report.add(
+                    Problem(
+                        "features_match_parquet",
+                        f"Parquet columns {dict(actual)} differ from the card's features {dict(card_features)}",
+                        file=rel,
+                    )
+                )
+        declared = card_splits.get(split, {}).get("num_examples")
+        if declared != rows:
+            report.add(
+                Problem("num_examples", f"split '{split}': the card says {declared} rows, the files hold {rows}")
+            )
+    for split in sorted(set(card_splits) - set(splits), key=str):
+        report.add(Problem("num_examples", f"the card lists split '{split}' but `configs` gives it no files"))
+    total_rows = sum(pq.ParquetFile(p).metadata.num_rows for files in splits.values() for p in files)
+    size = sum(p.stat().st_size for files in splits.values() for p in files)
+    if info.get("download_size") != size:
+        report.add(Problem("download_size", f"the card says {info.get('download_size')} bytes, files total {size}"))
+    expected = size_category(total_rows)
+    if meta.get("size_categories") != [expected]:
+        report.add(
+            Problem("size_categories", f"the card says {meta.get('size_categories')}, {total_rows} rows is {expected}")
+        )
+
+
+def validate_folder(folder: Path, model: Any) -> Report:
+    report = Report(folder=str(folder))
+    readme = folder / "README.md"
+    meta: dict[str, Any] = {}
+    try:
+        meta = parse_front_matter(readme.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        report.add(Problem("card_front_matter", "README.md (the dataset card) is missing"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        report.add(Problem("card_front_matter", str(exc), file="README.md"))
+    if meta:
+        splits = _split_files(folder, meta, report)
+        _check_card(folder, meta, splits, report)
+        files = sorted({p for fs in splits.values() for p in fs})
+    else:
+        files = sorted(folder.rglob("*.parquet"))
+    languages = _check_rows(folder, files, model, report)
+    if meta and languages is not None:
+        card_languages = sorted(meta.get("language") or [])
+        data_languages = sorted(languages)
+        if card_languages != data_languages:
+            report.add(Problem("language_list", f"the card lists {card_languages}, the data holds {data_languages}"))
+    return report
+
+
+def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> set[str] | None:
+    """Schema per chunk, id uniqueness across all files; returns the Hub language codes seen."""
+    import pandera.errors
+
+    finder = RepeatFinder()
+    languages: set[str] | None = None
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        parquet = pq.ParquetFile(path)
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+            if "language" in batch.schema.names:
+                languages = languages or set()
+                languages |= {hub_language(c) for c in pc.unique(batch.column("language")).to_pylist() if c}
+            if "id" in batch.schema.names:
+                finder.collect(key_of(i or "") for i in batch.column("id").to_pylist())
+            frame = batch.to_pandas()
+            try:
+                model.validate(frame, lazy=True)
+            except pandera.errors.SchemaErrors as exc:
+                for case in exc.failure_cases.itertuples(index=False):
+                    index = getattr(case, "index", None)
+                    report.add(
+                        Problem(
+                            "schema",
+                            f"check {case.check}",
+                            file=rel,
+                            row=None if index is None or index != index else offset + int(index),
+                            column=None if case.column is None else str(case.column),
+                            value=None if case.failure_case is None else repr(case.failure_case)[:200],
+                        )
+                    )
+            offset += batch.num_rows
+        report.rows += offset
+    finder.decide()
+    if finder.repeats:
+        for path in files:
+            rel = path.relative_to(folder).as_posix()
+            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            for row, value in enumerate(ids):
+                first = finder.visit(key_of(value or ""), f"{rel} row {row}")
+                if first is not None:
+                    report.add(
+                        Problem(
+                            "id_unique",
+                            f"duplicate id, first at {first}",
+                            file=rel,
+                            row=row,
+                            column="id",
+                            value=repr(value),
+                        )
+                    )
+    return languages

@@ -1,0 +1,1 @@
+"""Pandera schemas of the published data (installed as `pipeline.schemas`)."""
