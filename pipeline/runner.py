@@ -182,7 +182,7 @@ class Runner:
             if writer is None:
                 writer = pa.ipc.new_file(spill, batch.schema)
             writer.write_batch(batch)
-            _timed(tally, stage.collect, batch)
+            _timed(tally, stage.collect, batch, _timed(tally, stage.prepare, batch))
         if writer is None:
             return
         writer.close()

@@ -1,9 +1,10 @@
 """The stage contract: records in, (kept, rejected) out.
 
 A `MapStage` looks at one batch at a time and must be a pure function of that batch, so it can run
-in any process and in any batch size. A `GlobalStage` needs the whole stream: the runner feeds every
-batch to `collect` (pass 1), calls `decide` once, then streams the same batches, in the same order,
-through `apply` (pass 2).
+in any process and in any batch size. A `GlobalStage` needs the whole stream: in pass 1 the runner
+computes `prepare(batch)` (the per-record work: hashes, signatures; a pure function, so it may run in
+a worker process) and hands it with the batch to `collect`, which keeps the compact state centrally;
+it calls `decide` once, then streams the same batches, in the same order, through `apply` (pass 2).
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ class MapStage(Stage):
 
 
 class GlobalStage(Stage):
+    def prepare(self, batch: pa.RecordBatch) -> Any:
+        """Pass 1, per-record part: a pure, picklable function of the batch (may run in a worker)."""
+        return None
+
     @abstractmethod
-    def collect(self, batch: pa.RecordBatch) -> None:
-        """Pass 1: see every batch, keep only the compact state the decision needs."""
+    def collect(self, batch: pa.RecordBatch, prepared: Any) -> None:
+        """Pass 1, central part: keep only the compact state the decision needs, in input order."""
 
     @abstractmethod
     def decide(self) -> None:

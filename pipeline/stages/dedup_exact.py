@@ -30,8 +30,11 @@ class DedupExact(GlobalStage):
             text = text.casefold()
         return key_of(text)
 
-    def collect(self, batch: pa.RecordBatch) -> None:
-        self._finder.collect(self._key(t) for t in batch.column("text").to_pylist())
+    def prepare(self, batch: pa.RecordBatch) -> list[bytes]:
+        return [self._key(t) for t in batch.column("text").to_pylist()]
+
+    def collect(self, batch: pa.RecordBatch, prepared: list[bytes]) -> None:
+        self._finder.collect(prepared)
 
     def decide(self) -> None:
         self._finder.decide()

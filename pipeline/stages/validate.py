@@ -30,8 +30,11 @@ class Validate(GlobalStage):
         self.published_columns = published_columns
         self._ids = RepeatFinder()
 
-    def collect(self, batch: pa.RecordBatch) -> None:
-        self._ids.collect(key_of(i) for i in batch.column("id").to_pylist())
+    def prepare(self, batch: pa.RecordBatch) -> list[bytes]:
+        return [key_of(i) for i in batch.column("id").to_pylist()]
+
+    def collect(self, batch: pa.RecordBatch, prepared: list[bytes]) -> None:
+        self._ids.collect(prepared)
 
     def decide(self) -> None:
         self._ids.decide()
