@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import UsageError
 from pipeline.stage import StageConfig
@@ -57,6 +57,19 @@ class PublishConfig(StageConfig):
     max_shard_bytes: int = Field(default=500_000_000, ge=1)
     max_row_group_bytes: int = Field(default=100_000_000, ge=1)
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    # Split name -> share of records, assigned by a hash of the record id (see pipeline/publish/splits.py).
+    splits: dict[str, float] = {"train": 1.0}
+    # Dataset version (card and croissant.json) and a BibTeX entry for the card's citation block.
+    version: str = "1.0.0"
+    citation: str = ""
+
+    @field_validator("splits")
+    @classmethod
+    def _check_splits(cls, splits: dict[str, float]) -> dict[str, float]:
+        from pipeline.publish.splits import check_shares
+
+        check_shares(splits)
+        return splits
 
 
 class Config(BaseModel):

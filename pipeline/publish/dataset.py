@@ -1,4 +1,10 @@
-"""The published folder: shards per split, the statistics the card needs, and the card itself."""
+"""The published folder: shards per split, the plots, croissant.json and the card.
+
+Records are routed to their split by a hash of their id (pipeline/publish/splits.py); each split has
+its own ShardWriter, so shard boundaries stay a function of the data alone. The statistics the card
+needs are gathered as batches pass (16 bytes per document for exact length percentiles; everything
+else is bounded).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,21 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
 
 from pipeline.config import PublishConfig
-from pipeline.publish.card import CardContext, SplitInfo, StageCount, render
+from pipeline.publish import croissant
+from pipeline.publish.card import CardContext, Example, SplitInfo, StageCount, render
 from pipeline.publish.parquet import Shard, ShardWriter
+from pipeline.publish.plots import write_plots
+from pipeline.publish.splits import SplitAssigner
 
-SPLIT = "train"
+EXAMPLE_ROWS = 5
+EXAMPLE_CHARS = 200
+# Examples are the records with the smallest hash of their id under this seed: a fixed, order- and
+# batch-independent choice that is not correlated with the split assignment's hash.
+_EXAMPLE_SEED = 0xE8A3
 
 
 @dataclass
@@ -43,29 +58,108 @@ class DatasetWriter:
         self.features = features
         self.field_descriptions = field_descriptions
         self.config = config
-        self._writer = ShardWriter(
-            folder / "data",
-            SPLIT,
-            schema,
-            max_shard_bytes=config.max_shard_bytes,
-            max_row_group_bytes=config.max_row_group_bytes,
-            compression=config.compression,
-        )
+        self.assigner = SplitAssigner(dict(config.splits))
+        self._writers = [
+            ShardWriter(
+                folder / "data",
+                split,
+                schema,
+                max_shard_bytes=config.max_shard_bytes,
+                max_row_group_bytes=config.max_row_group_bytes,
+                compression=config.compression,
+            )
+            for split in self.assigner.names
+        ]
         self.languages: Counter[str] = Counter()
-        # 16 bytes per published document, for the card's exact length percentiles.
         self._chars: list[np.ndarray] = []
         self._words: list[np.ndarray] = []
+        # Sums of integer-valued struct children (e.g. pii counts per kind) and of duplicate_count.
+        self.struct_sums: dict[str, Counter[str]] = {}
+        self.struct_docs: Counter[str] = Counter()  # documents with any non-zero child, per struct column
+        self.duplicate_copies = 0
+        # The EXAMPLE_ROWS records with the smallest (id hash, id) seen so far.
+        self._examples: list[tuple[int, str, Example]] = []
 
     def write(self, batch: pa.RecordBatch) -> None:
         batch = batch.select(self.schema.names)
-        self._writer.write(batch)
-        if "language" in self.schema.names:
+        if not batch.num_rows:
+            return
+        ids = batch.column("id").to_pylist()
+        assignment = self.assigner.assign(ids)
+        for index, writer in enumerate(self._writers):
+            part = batch.filter(pa.array(assignment == index))
+            if part.num_rows:
+                writer.write(part)
+        self._gather(batch, ids, assignment)
+
+    def _gather(self, batch: pa.RecordBatch, ids: list[str], assignment: np.ndarray) -> None:
+        names = self.schema.names
+        if "language" in names:
             self.languages.update(batch.column("language").to_pylist())
         self._chars.append(batch.column("num_chars").to_numpy())
         self._words.append(batch.column("num_words").to_numpy())
+        if "duplicate_count" in names and pa.types.is_integer(batch.schema.field("duplicate_count").type):
+            self.duplicate_copies += int(pc.sum(batch.column("duplicate_count")).as_py() or 0)
+        for column_field in batch.schema:
+            if not pa.types.is_struct(column_field.type):
+                continue
+            children = [c for c in column_field.type if pa.types.is_integer(c.type)]
+            if not children:
+                continue
+            column = batch.column(column_field.name)
+            sums = self.struct_sums.setdefault(column_field.name, Counter())
+            any_nonzero = np.zeros(batch.num_rows, dtype=bool)
+            for child in children:
+                values = pc.fill_null(pc.struct_field(column, child.name), 0).to_numpy(zero_copy_only=False)
+                sums[child.name] += int(values.sum())
+                any_nonzero |= values != 0
+            self.struct_docs[column_field.name] += int(any_nonzero.sum())
+        # Candidates from this batch (at most EXAMPLE_ROWS), merged with the kept ones by (hash, id).
+        keys = [xxhash.xxh3_64_intdigest(i.encode("utf-8"), seed=_EXAMPLE_SEED) for i in ids]
+        rows = sorted(range(len(ids)), key=lambda r: (keys[r], ids[r]))[:EXAMPLE_ROWS]
+        languages = batch.column("language") if "language" in names else None
+        for row in rows:
+            text = batch.column("text")[row].as_py()
+            example = Example(
+                id=ids[row],
+                split=self.assigner.names[int(assignment[row])],
+                language=None if languages is None else languages[row].as_py(),
+                text=text[:EXAMPLE_CHARS],
+                truncated=len(text) > EXAMPLE_CHARS,
+            )
+            self._examples.append((keys[row], ids[row], example))
+        self._examples = sorted(self._examples, key=lambda item: (item[0], item[1]))[:EXAMPLE_ROWS]
 
     def finish(self, facts: RunFacts) -> list[Shard]:
-        shards = self._writer.close()
+        """Close every split's shards, then write plots, croissant.json and the card. Returns all shards."""
+        by_split = [(writer.split, writer.close()) for writer in self._writers]
+        shards = [shard for _, split_shards in by_split for shard in split_shards]
+        num_chars = np.concatenate(self._chars) if self._chars else np.empty(0, np.int64)
+        num_words = np.concatenate(self._words) if self._words else np.empty(0, np.int64)
+        images = write_plots(self.folder, num_chars, self.languages)
+        files = [
+            croissant.ShardFile(
+                shard.path.relative_to(self.folder).as_posix(),
+                split,
+                croissant.sha256_of(shard.path),
+                shard.path.stat().st_size,
+            )
+            for split, split_shards in by_split
+            for shard in split_shards
+        ]
+        metadata = croissant.build(
+            name=facts.name,
+            description=self.config.description or self.config.pretty_name or facts.name,
+            license=self.config.license,
+            version=self.config.version,
+            citation=self.config.citation,
+            schema=self.schema,
+            descriptions=self.field_descriptions,
+            splits=self.assigner.names,
+            shards=files,
+        )
+        (self.folder / croissant.FILE_NAME).write_text(croissant.dumps(metadata), encoding="utf-8")
+        examples = [example for _, _, example in self._examples]
         context = CardContext(
             name=facts.name,
             pretty_name=self.config.pretty_name,
@@ -75,18 +169,32 @@ class DatasetWriter:
             features=self.features,  # type: ignore[arg-type]
             field_descriptions=self.field_descriptions,
             splits=[
-                SplitInfo(SPLIT, f"data/{SPLIT}-*", sum(s.num_rows for s in shards), sum(s.num_bytes for s in shards))
+                SplitInfo(
+                    split,
+                    f"data/{split}-*",
+                    sum(s.num_rows for s in split_shards),
+                    sum(s.num_bytes for s in split_shards),
+                )
+                for split, split_shards in by_split
             ],
+            split_shares=dict(self.config.splits),
             download_size=sum(s.path.stat().st_size for s in shards),
             languages=self.languages,
-            num_chars=np.concatenate(self._chars) if self._chars else np.empty(0, np.int64),
-            num_words=np.concatenate(self._words) if self._words else np.empty(0, np.int64),
+            num_chars=num_chars,
+            num_words=num_words,
             stages=facts.stages,
             inputs=facts.inputs,
             records_read=facts.records_read,
             records_rejected=facts.records_rejected,
             config_digest=facts.config_digest,
             library_versions=facts.library_versions,
+            version=self.config.version,
+            citation=self.config.citation,
+            images=images,
+            examples=examples,
+            struct_sums={k: dict(v) for k, v in self.struct_sums.items()},
+            struct_docs=dict(self.struct_docs),
+            duplicate_copies=self.duplicate_copies if "duplicate_count" in self.schema.names else None,
         )
         (self.folder / "README.md").write_text(render(context), encoding="utf-8")
         return shards
