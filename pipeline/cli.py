@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline [run] ...` and `python -m pipeline validate DIR`."""
+"""Command line: `python -m pipeline [run] ...`, `python -m pipeline validate DIR` and `... push DIR`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pipeline import __version__
 from pipeline.config import DEFAULT_CONFIG_FILE
 from pipeline.errors import PipelineError, UsageError
 
-COMMANDS = ("run", "validate")
+COMMANDS = ("run", "validate", "push")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +56,26 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
     validate.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
     validate.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    validate.add_argument(
+        "--junit-xml", type=Path, metavar="FILE", help="also write the checks as JUnit XML test cases (for CI)"
+    )
+
+    push = commands.add_parser(
+        "push",
+        help="validate a published folder, then upload it to the Hugging Face Hub",
+        description=(
+            "Upload a published dataset folder as a Hub dataset repo with huggingface_hub. The folder is "
+            "validated first and never uploaded when a check fails. The token comes from HF_TOKEN or "
+            "`hf auth login`. Exit 0 when pushed (or listed), 1 when the folder fails validation, 2 on usage errors."
+        ),
+    )
+    push.add_argument("folder", type=Path, help="the published dataset folder, e.g. dist/sample")
+    push.add_argument("--repo-id", required=True, help="the Hub dataset repo, e.g. my-user/my-dataset")
+    push.add_argument("--private", action="store_true", help="create the repo as private (when it does not exist)")
+    push.add_argument("--revision", help="branch to push to (created when missing; default: main)")
+    push.add_argument("--dry-run", action="store_true", help="list the files and sizes that would be uploaded")
+    push.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
+    push.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
     return parser
 
 
@@ -93,7 +113,21 @@ def _validate(args: argparse.Namespace) -> int:
     model = load_model(args.schema, args.model)
     report = validate_folder(args.folder, model)
     print(report.to_json() if args.format == "json" else report.to_text())
+    if args.junit_xml is not None:
+        try:
+            args.junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--junit-xml {args.junit_xml}: cannot write: {exc.strerror}") from exc
     return 0 if report.ok else 1
+
+
+def _push(args: argparse.Namespace) -> int:
+    from pipeline.publish.push import push
+    from pipeline.schema_loader import load_model
+
+    model = load_model(args.schema, args.model)
+    push(args.folder, args.repo_id, model, private=args.private, revision=args.revision, dry_run=args.dry_run)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "run")
     args = _parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _validate(args)
+        handler = {"run": _run, "validate": _validate, "push": _push}[args.command]
+        return handler(args)
     except PipelineError as exc:
         print(f"pipeline: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -7,6 +7,8 @@ Reads the shards in bounded chunks, so a dataset of any size validates in bounde
 from __future__ import annotations
 
 import json
+import re
+import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +19,8 @@ import pyarrow.parquet as pq
 from datasets import Features
 
 from pipeline.keys import RepeatFinder, key_of
-from pipeline.publish.card import hub_language, parse_front_matter, size_category
+from pipeline.publish import croissant
+from pipeline.publish.card import hub_language, linked_images, parse_front_matter, size_category
 
 MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
@@ -32,6 +35,8 @@ CHECKS = [
     "language_list",
     "schema",
     "id_unique",
+    "croissant",
+    "card_images",
 ]
 
 
@@ -107,6 +112,34 @@ class Report:
             indent=2,
         )
 
+    def to_junit_xml(self) -> str:
+        """JUnit XML with one test case per check, so CI systems list each check and its problems."""
+        failed = sum(1 for check in CHECKS if self.failures.get(check))
+        suites = ET.Element("testsuites", name="pipeline validate", tests=str(len(CHECKS)), failures=str(failed))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"validate {self.folder}",
+            tests=str(len(CHECKS)),
+            failures=str(failed),
+            errors="0",
+            skipped="0",
+        )
+        for check in CHECKS:
+            case = ET.SubElement(suite, "testcase", classname="pipeline.validate", name=check)
+            count = self.failures.get(check, 0)
+            if count:
+                problems = self.problems[check]
+                failure = ET.SubElement(
+                    case, "failure", type=check, message=f"{count} problem(s): {problems[0].line()}"
+                )
+                lines = [p.line() for p in problems]
+                if count > len(problems):
+                    lines.append(f"… and {count - len(problems)} more")
+                failure.text = "\n".join(lines)
+        ET.indent(suites)
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
 
 def _split_files(folder: Path, meta: dict[str, Any], report: Report) -> dict[str, list[Path]]:
     splits: dict[str, list[Path]] = {}
@@ -181,6 +214,7 @@ def validate_folder(folder: Path, model: Any) -> Report:
     report = Report(folder=str(folder))
     readme = folder / "README.md"
     meta: dict[str, Any] = {}
+    splits: dict[str, list[Path]] = {}
     try:
         meta = parse_front_matter(readme.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -194,6 +228,8 @@ def validate_folder(folder: Path, model: Any) -> Report:
     else:
         files = sorted(folder.rglob("*.parquet"))
     languages = _check_rows(folder, files, model, report)
+    _check_croissant(folder, files, splits, report)
+    _check_images(folder, readme, report)
     if meta and languages is not None:
         card_languages = sorted(meta.get("language") or [])
         data_languages = sorted(languages)
@@ -255,3 +291,95 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
                         )
                     )
     return languages
+
+
+def _check_images(folder: Path, readme: Path, report: Report) -> None:
+    """Every image the card links to (relative path) is a file inside the folder."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # card_front_matter already reports an unreadable card
+    root = folder.resolve()
+    for target in linked_images(text):
+        path = (folder / target.split("#")[0].split("?")[0]).resolve()
+        if not path.is_relative_to(root):
+            report.add(Problem("card_images", f"image {target!r} points outside the dataset folder", file="README.md"))
+        elif not path.is_file():
+            report.add(
+                Problem("card_images", f"image {target!r} linked from the card does not exist", file="README.md")
+            )
+
+
+def _check_croissant(folder: Path, files: list[Path], splits: dict[str, list[Path]], report: Report) -> None:
+    """croissant.json describes these files (sha256, size), these columns and these splits."""
+    path = folder / croissant.FILE_NAME
+    name = croissant.FILE_NAME
+
+    def problem(message: str, file: str | None = name) -> None:
+        report.add(Problem("croissant", message, file=file))
+
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problem("croissant.json is missing; re-run the pipeline to write it")
+        return
+    except (ValueError, UnicodeDecodeError) as exc:
+        problem(f"not valid JSON: {exc}")
+        return
+    if not isinstance(metadata, dict):
+        problem("not a JSON-LD object")
+        return
+    conforms = metadata.get("conformsTo")
+    conforms = conforms if isinstance(conforms, list) else [conforms]
+    if croissant.CONFORMS_TO not in conforms:
+        problem(f"conformsTo is {metadata.get('conformsTo')!r}, expected {croissant.CONFORMS_TO!r}")
+    distribution = [d for d in metadata.get("distribution") or [] if isinstance(d, dict)]
+    objects = {str(d.get("contentUrl")): d for d in distribution if d.get("@type") == "cr:FileObject"}
+    file_sets = [d for d in distribution if d.get("@type") == "cr:FileSet"]
+    shard_names = {p.relative_to(folder).as_posix() for p in files}
+    for rel in sorted(shard_names - set(objects)):
+        problem(f"no FileObject describes the shard {rel}")
+    for url, entry in sorted(objects.items()):
+        target = folder / url
+        if url not in shard_names or not target.is_file():
+            problem(f"FileObject {url!r} is not a shard of the dataset")
+            continue
+        size = target.stat().st_size
+        if entry.get("contentSize") != f"{size} B":
+            problem(f"contentSize of {url} is {entry.get('contentSize')!r}, the file has {size} B")
+        digest = croissant.sha256_of(target)
+        if entry.get("sha256") != digest:
+            problem(f"sha256 of {url} is {entry.get('sha256')!r}, the file's is {digest}")
+    if not file_sets:
+        problem("no FileSet: the RecordSet has no files to read")
+    for file_set in file_sets:
+        includes = file_set.get("includes")
+        patterns = includes if isinstance(includes, list) else [includes]
+        matched = {p.relative_to(folder).as_posix() for pat in patterns if pat for p in folder.glob(str(pat))}
+        if matched != shard_names:
+            problem(f"FileSet {file_set.get('@id')!r} includes {sorted(matched)}, the shards are {sorted(shard_names)}")
+    if files:
+        declared = croissant.record_set_columns(metadata)
+        actual = croissant.schema_columns(pq.ParquetFile(files[0]).schema_arrow)
+        if declared != actual:
+            problem(f"the RecordSet declares columns {declared}, the Parquet shards hold {actual}")
+    regex = _split_regex(metadata)
+    if regex is None:
+        problem(f"the RecordSet has no `{croissant.SPLIT_FIELD}` field read from the file names")
+        return
+    for split, paths in splits.items():
+        for shard in paths:
+            rel = shard.relative_to(folder).as_posix()
+            match = re.match(regex, rel)
+            found = match.group(1) if match else None
+            if found != split:
+                problem(f"the split field gives {found!r} for {rel}, the card puts it in {split!r}")
+
+
+def _split_regex(metadata: dict[str, Any]) -> str | None:
+    for record_set in metadata.get("recordSet") or []:
+        for field_ in record_set.get("field") or []:
+            if field_.get("name") == croissant.SPLIT_FIELD:
+                regex = ((field_.get("source") or {}).get("transform") or {}).get("regex")
+                return str(regex) if regex else None
+    return None
