@@ -34,3 +34,28 @@ def write(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
         data = data.encode(encoding)
     path.write_bytes(data)
     return path
+
+
+_SUBJECTS = ["The committee", "Our neighbour", "The old teacher", "A young engineer", "The city council", "My sister"]
+_VERBS = ["explained", "described", "remembered", "discussed", "questioned", "announced"]
+_OBJECTS = ["the new library", "the weather last winter", "their plans for the summer", "the price of bread"]
+_TAILS = ["to everyone in the room.", "during the long meeting.", "before the end of the week.", "with great care."]
+
+
+def english_corpus(folder: Path, count: int, *, skip: frozenset[int] = frozenset(), name: str = "docs.jsonl") -> Path:
+    """A JSONL file of `count` distinct English documents with ids doc-00000...; indices in `skip` left out."""
+    import json
+    import random
+
+    lines = []
+    for index in range(count):
+        if index in skip:
+            continue
+        rng = random.Random(index)
+        sentences = [
+            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_TAILS)}"
+            for _ in range(3 + index % 5)
+        ]
+        text = f"Report number {index} from the town. " + " ".join(sentences)
+        lines.append(json.dumps({"id": f"doc-{index:05d}", "text": text}))
+    return write(folder / name, "\n".join(lines) + "\n")

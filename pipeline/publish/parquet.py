@@ -35,6 +35,38 @@ def row_sizes(batch: pa.RecordBatch) -> np.ndarray:
     return sizes
 
 
+def _array_size(array: pa.Array) -> int:
+    """Bytes of `array`'s values, offsets and validity bitmap, computed from its contents.
+
+    `Array.nbytes` would count whatever buffers the array happens to share with the batch it was
+    sliced from, which depends on batching; this counts what a fresh copy of the rows holds.
+    """
+    n = len(array)
+    size = (n + 7) // 8 if array.null_count else 0
+    kind = array.type
+    if pa.types.is_null(kind):
+        return 0
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        return size + 4 * (n + 1) + int(pc.sum(pc.binary_length(array)).as_py() or 0)
+    if pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        return size + 8 * (n + 1) + int(pc.sum(pc.binary_length(array)).as_py() or 0)
+    if pa.types.is_struct(kind):
+        return size + sum(_array_size(child) for child in array.flatten())
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        width = 8 if pa.types.is_large_list(kind) else 4
+        return size + width * (n + 1) + _array_size(array.flatten())
+    if pa.types.is_boolean(kind):
+        return size + (n + 7) // 8
+    try:
+        return size + n * kind.bit_width // 8
+    except ValueError:  # not fixed-width (e.g. dictionary): its own count is the best available
+        return size + array.nbytes
+
+
+def arrow_size(table: pa.Table) -> int:
+    return sum(_array_size(chunk) for column in table.columns for chunk in column.chunks)
+
+
 class ShardWriter:
     def __init__(
         self,
@@ -102,7 +134,7 @@ class ShardWriter:
         self._writer.write_table(table, row_group_size=table.num_rows)
         self._shard_bytes += self._pending_bytes
         self._shard_rows += table.num_rows
-        self._shard_nbytes += table.nbytes
+        self._shard_nbytes += arrow_size(table)
         self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
     def _close_shard(self) -> None:
