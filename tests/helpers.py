@@ -59,3 +59,63 @@ def english_corpus(folder: Path, count: int, *, skip: frozenset[int] = frozenset
         text = f"Report number {index} from the town. " + " ".join(sentences)
         lines.append(json.dumps({"id": f"doc-{index:05d}", "text": text}))
     return write(folder / name, "\n".join(lines) + "\n")
+
+
+def write_enriched_dataset(folder: Path, count: int = 40, splits: dict[str, float] | None = None) -> Path:
+    """A dataset written straight through DatasetWriter with the columns other stages add: a `pii`
+    struct of per-kind counts, a `quality` struct and `duplicate_count` (document i has i % 3 emails,
+    i % 2 phone numbers and i % 4 duplicates)."""
+    from datasets import Features
+
+    from pipeline.config import PublishConfig
+    from pipeline.publish.card import StageCount
+    from pipeline.publish.dataset import DatasetWriter, RunFacts
+
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("source", pa.string()),
+            ("url", pa.string()),
+            ("language", pa.string()),
+            ("language_score", pa.float64()),
+            ("pii", pa.struct([("email", pa.int64()), ("phone", pa.int64())])),
+            ("quality", pa.struct([("score", pa.float64()), ("mean_word_length", pa.float64())])),
+            ("duplicate_count", pa.int64()),
+            ("num_chars", pa.int64()),
+            ("num_words", pa.int64()),
+        ]
+    )
+    texts = [f"Document {i} says hello to the reader number {i}." for i in range(count)]
+    rows = [
+        {
+            "id": f"doc-{i:04d}",
+            "text": text,
+            "source": f"in.jsonl#{i + 1}",
+            "url": None if i % 2 else f"https://example.org/{i}",
+            "language": "en",
+            "language_score": 0.99,
+            "pii": {"email": i % 3, "phone": i % 2},
+            "quality": {"score": (i % 10) / 10, "mean_word_length": 4.5},
+            "duplicate_count": i % 4,
+            "num_chars": len(text),
+            "num_words": len(text.split()),
+        }
+        for i, text in enumerate(texts)
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    config = PublishConfig(splits=splits or {"train": 1.0}, citation="@misc{x, title={X}}", version="2.0.0")
+    descriptions = {"pii": "Personal data items redacted, per kind.", "quality": "Quality signals."}
+    writer = DatasetWriter(folder, schema, Features.from_arrow_schema(schema), descriptions, config)
+    for start in range(0, count, 16):
+        writer.write(pa.RecordBatch.from_pylist(rows[start : start + 16], schema=schema))
+    stages = [StageCount("ingest", count, count, {}), StageCount("pii", count, count, {})]
+    writer.finish(RunFacts("enriched", stages, [("in.jsonl", "0" * 64, 100)], count, 0, "f" * 64, {}))
+    return folder
+
+
+def load_config_model() -> type:
+    """The pandera model the repository's pipeline.toml validates with."""
+    from pipeline.schema_loader import load_model
+
+    return load_model(REPO / "schemas" / "published.py", "PublishedRecord")
