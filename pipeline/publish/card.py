@@ -223,13 +223,18 @@ def _structure(ctx: CardContext) -> str:
         ]
         for s in ctx.splits
     ]
-    near = (
-        "Near-duplicates were removed before the split (stage `dedup_near`), so no near-duplicate pair "
-        "straddles two splits."
-        if ctx.ran("dedup_near")
-        else "Exact duplicates were removed before the split, so no document appears in two splits; "
-        "near-duplicates were not removed (no `dedup_near` stage ran) and can straddle splits."
-    )
+    if ctx.ran("dedup_near"):
+        near = (
+            "Exact and near-duplicates were removed before the split (stages `dedup_exact`, `dedup_near`), so "
+            "no duplicate or near-duplicate pair straddles two splits."
+        )
+    elif ctx.ran("dedup_exact"):
+        near = (
+            "Exact duplicates were removed before the split, so no document appears in two splits; "
+            "near-duplicates were not removed (no `dedup_near` stage ran) and can straddle splits."
+        )
+    else:
+        near = "No deduplication stage ran: the same document can appear in two splits."
     parts = [
         "## Dataset structure\n",
         "### Fields\n\n" + _table(["field", "type", "description"], field_rows) + "\n",
@@ -372,11 +377,15 @@ def _risks(ctx: CardContext) -> str:
         )
     else:
         lines.append("- No quality filtering ran: boilerplate, spam and machine-generated text can remain.")
-    lines.append(
-        "- Near-duplicates were removed (`dedup_near`); `duplicate_count` says how many copies each record stood for."
-        if ctx.ran("dedup_near")
-        else "- Exact duplicates are removed up to case and whitespace only; near-duplicates remain."
-    )
+    if ctx.ran("dedup_near"):
+        lines.append("- Near-duplicates were removed (`dedup_near`); the kept copy stands for the removed ones.")
+    elif ctx.ran("dedup_exact"):
+        lines.append(
+            "- Only exact duplicates were removed (see `dedup_exact` in the stage table); near-duplicates such "
+            "as the same page with a different date or footer remain."
+        )
+    else:
+        lines.append("- No deduplication ran: repeated documents remain and weigh more in training.")
     if ctx.duplicate_copies is not None:
         lines.append(f"- {ctx.duplicate_copies:,} removed duplicate copies are folded into the published records.")
     lines.append(

@@ -47,6 +47,12 @@ def _png(draw) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
+def _integer_ticks():  # type: ignore[no-untyped-def]
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def length_histogram(num_chars: np.ndarray) -> bytes:
     """Documents per length bucket, on log-spaced bins (web text lengths span orders of magnitude)."""
 
@@ -60,6 +66,7 @@ def length_histogram(num_chars: np.ndarray) -> bytes:
             ax.set_xscale("log")
             ax.axvline(float(np.median(values)), color="#c0392b", linewidth=1, label="median")
             ax.legend(frameon=False)
+        ax.yaxis.set_major_locator(_integer_ticks())
         ax.set_title("Document length")
         ax.set_xlabel("characters per document (log scale)")
         ax.set_ylabel("documents")
@@ -79,6 +86,7 @@ def language_bars(languages: Counter[str]) -> bytes:
         labels = [code for code, _ in shown]
         ax.bar(range(len(shown)), [n for _, n in shown], color=_COLOR)
         ax.set_xticks(range(len(shown)), labels, rotation=45 if len(shown) > 8 else 0)
+        ax.yaxis.set_major_locator(_integer_ticks())
         ax.set_title("Language")
         ax.set_ylabel("documents")
 
