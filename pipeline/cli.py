@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         help="validate a published dataset folder (for CI)",
         description=(
             "Check a published folder: every shard against the pandera schema, ids unique across shards, "
-            "and the card's metadata against the data. Exit 0 when valid, 1 when not, 2 on usage errors."
+            "the card's metadata and croissant.json against the data, and the card's images. "
+            "Exit 0 when valid, 1 when not, 2 on usage errors."
         ),
     )
     validate.add_argument("folder", type=Path, help="the published dataset folder, e.g. dist/sample")

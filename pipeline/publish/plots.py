@@ -54,21 +54,30 @@ def _integer_ticks():  # type: ignore[no-untyped-def]
 
 
 def length_histogram(num_chars: np.ndarray) -> bytes:
-    """Documents per length bucket, on log-spaced bins (web text lengths span orders of magnitude)."""
+    """Documents per length bucket: log-spaced bins when lengths span more than a decade (web text
+    usually does), linear bins otherwise."""
 
     def draw(ax) -> None:  # type: ignore[no-untyped-def]
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
         values = np.asarray(num_chars, dtype=np.float64)
         values = values[values > 0]
+        log_scale = bool(len(values)) and values.max() / values.min() > 10
         if len(values):
-            low, high = np.log10(values.min()), np.log10(values.max())
-            edges = np.logspace(low, high if high > low else low + 1, 41)
+            if log_scale:
+                edges = np.logspace(np.log10(values.min()), np.log10(values.max()), 41)
+            else:
+                edges = np.linspace(values.min(), max(values.max(), values.min() + 1), 41)
             ax.hist(values, bins=edges, color=_COLOR)
-            ax.set_xscale("log")
+            if log_scale:
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
             ax.axvline(float(np.median(values)), color="#c0392b", linewidth=1, label="median")
             ax.legend(frameon=False)
         ax.yaxis.set_major_locator(_integer_ticks())
         ax.set_title("Document length")
-        ax.set_xlabel("characters per document (log scale)")
+        ax.set_xlabel("characters per document" + (" (log scale)" if log_scale else ""))
         ax.set_ylabel("documents")
 
     return _png(draw)
