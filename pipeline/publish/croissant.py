@@ -85,8 +85,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def data_type(type_: pa.DataType) -> str | None:
-    """The Croissant dataType of a scalar Arrow type; None for nested types."""
+def data_type(type_: pa.DataType) -> str:
+    """The Croissant dataType of a scalar Arrow type.
+
+    Types Croissant has no name for (decimals, nested lists inside structs, …) are declared as
+    `sc:Text`, the most general type: a new column type added by a stage must never stop a publish.
+    """
     if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return "sc:Text"
     if pa.types.is_boolean(type_):
@@ -101,7 +105,7 @@ def data_type(type_: pa.DataType) -> str | None:
         return "sc:DateTime"
     if pa.types.is_date(type_):
         return "sc:Date"
-    return None
+    return "sc:Text"
 
 
 def split_regex(splits: list[str]) -> str:
@@ -125,8 +129,6 @@ def _field(field: pa.Field, descriptions: dict[str, str]) -> dict[str, Any]:
         entry["subField"] = []
         for child in field.type:
             kind = data_type(child.type)
-            if kind is None:
-                raise ValueError(f"column {field.name}.{child.name}: no Croissant dataType for {child.type}")
             entry["subField"].append(
                 {
                     "@type": "cr:Field",
@@ -138,11 +140,9 @@ def _field(field: pa.Field, descriptions: dict[str, str]) -> dict[str, Any]:
             )
         return entry
     kind = data_type(field.type)
-    if (pa.types.is_list(field.type) or pa.types.is_large_list(field.type)) and data_type(field.type.value_type):
+    if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
         kind = data_type(field.type.value_type)
         entry["isArray"] = True
-    if kind is None:
-        raise ValueError(f"column {field.name}: no Croissant dataType for {field.type}")
     entry["dataType"] = kind
     entry["source"] = _source(field.name)
     return entry
