@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import UsageError
+from pipeline.publish.splits import check_shares
 from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
 from pipeline.stages.dedup_exact import DedupExactConfig
@@ -66,8 +67,6 @@ class PublishConfig(StageConfig):
     @field_validator("splits")
     @classmethod
     def _check_splits(cls, splits: dict[str, float]) -> dict[str, float]:
-        from pipeline.publish.splits import check_shares
-
         check_shares(splits)
         return splits
 
