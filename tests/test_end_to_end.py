@@ -180,3 +180,11 @@ def test_ids_are_stable_when_other_inputs_change(run_pipeline, tmp_path: Path) -
         r["source"]: r["id"] for r in read_dataset(run_pipeline(folder, output=tmp_path / "b").dataset).to_pylist()
     }
     assert ids_after == {s: i for s, i in ids_before.items() if s != "000_9bc0f25a4e0874a5.txt"}
+
+
+def test_output_folder_inside_the_input_is_not_read_back(run_pipeline, tmp_path: Path) -> None:
+    folder = tmp_path / "input"
+    shutil.copytree(REPO / "raw", folder)
+    first = run_pipeline(folder, output=folder / "dist")
+    second = run_pipeline(folder, output=folder / "dist")
+    assert first.records_read == second.records_read == 5

@@ -27,9 +27,20 @@ def _tampered(published: Path, tmp_path: Path, edit) -> Path:
     shard = next((copy / "data").glob("*.parquet"))
     table = pq.read_table(shard)
     rows = table.to_pylist()
-    result = edit(rows, copy)
-    if result is not False:
-        pq.write_table(type(table).from_pylist(rows, schema=table.schema), shard)
+    edit(rows, copy)
+    pq.write_table(type(table).from_pylist(rows, schema=table.schema), shard)
+    return copy
+
+
+def _card_edited(published: Path, tmp_path: Path, *replacements: tuple[str, str]) -> Path:
+    copy = tmp_path / "tampered"
+    shutil.copytree(published, copy)
+    card = copy / "README.md"
+    text = card.read_text()
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    card.write_text(text)
     return copy
 
 
@@ -50,12 +61,7 @@ def test_duplicate_id_fails(published: Path, tmp_path: Path, capsys) -> None:
 
 
 def test_lying_num_examples_fails(published: Path, tmp_path: Path, capsys) -> None:
-    def edit(rows, folder):
-        card = folder / "README.md"
-        card.write_text(card.read_text().replace("num_examples: 6", "num_examples: 7"))
-        return False
-
-    folder = _tampered(published, tmp_path, edit)
+    folder = _card_edited(published, tmp_path, ("num_examples: 6", "num_examples: 7"))
     assert main(["validate", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "num_examples: 1 problem(s)" in out
@@ -76,13 +82,9 @@ def test_empty_text_fails(published: Path, tmp_path: Path, capsys) -> None:
 
 
 def test_card_language_and_features_must_match_the_data(published: Path, tmp_path: Path, capsys) -> None:
-    def edit(rows, folder):
-        card = folder / "README.md"
-        text = card.read_text().replace("language:\n- en\n", "language:\n- de\n")
-        card.write_text(text.replace("dtype: float64", "dtype: float32"))
-        return False
-
-    folder = _tampered(published, tmp_path, edit)
+    folder = _card_edited(
+        published, tmp_path, ("language:\n- en\n", "language:\n- de\n"), ("dtype: float64", "dtype: float32")
+    )
     assert main(["validate", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "language_list: 1 problem(s)" in out
@@ -90,11 +92,8 @@ def test_card_language_and_features_must_match_the_data(published: Path, tmp_pat
 
 
 def test_unmatched_parquet_file_and_missing_card_fail(published: Path, tmp_path: Path, capsys) -> None:
-    def edit(rows, folder):
-        shutil.copy(next((folder / "data").glob("*.parquet")), folder / "extra.parquet")
-        return False
-
-    folder = _tampered(published, tmp_path, edit)
+    folder = _card_edited(published, tmp_path)
+    shutil.copy(next((folder / "data").glob("*.parquet")), folder / "extra.parquet")
     assert main(["validate", str(folder)]) == 1
     assert "extra.parquet: Parquet file not matched by any `configs` pattern" in capsys.readouterr().out
     (folder / "README.md").unlink()
