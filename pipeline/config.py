@@ -23,6 +23,9 @@ from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
 
 DEFAULT_CONFIG_FILE = "pipeline.toml"
+# Keys that change where and how fast a run goes, never what it produces: left out of the digest so
+# the card of the same data is the same wherever and however it was made.
+_EXECUTION_ONLY = ("input", "output", "batch_size", "workers")
 
 
 class RunConfig(StageConfig):
@@ -96,8 +99,11 @@ class Config(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     def digest(self) -> str:
-        """sha256 of the resolved config: identifies what produced a dataset."""
-        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        """sha256 of the config keys that shape the data (not paths or execution settings)."""
+        settings = self.as_dict()
+        for key in _EXECUTION_ONLY:
+            settings["run"].pop(key, None)
+        canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pipeline.publish.parquet import ParquetStream
 from pipeline.records import LEDGER_SCHEMA
 
 
@@ -25,7 +25,7 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer = pq.ParquetWriter(path, LEDGER_SCHEMA, compression="zstd")
+        self._writer = ParquetStream(path, LEDGER_SCHEMA)
         self.by_file: Counter[str] = Counter()
         self.by_stage_reason: Counter[tuple[str, str]] = Counter()
         self.total = 0
@@ -33,7 +33,7 @@ class Ledger:
     def write(self, rows: pa.RecordBatch) -> None:
         if not rows.num_rows:
             return
-        self._writer.write_batch(rows)
+        self._writer.write(rows)
         self.total += rows.num_rows
         self.by_file.update(count_by_file(rows))
         for item in pc.value_counts(
@@ -51,16 +51,13 @@ class SideTables:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._writers: dict[str, ParquetStream] = {}
 
     def write(self, name: str, rows: pa.RecordBatch) -> None:
         writer = self._writers.get(name)
         if writer is None:
-            writer = self._writers[name] = pq.ParquetWriter(
-                self.folder / f"{name}.parquet", rows.schema, compression="zstd"
-            )
-        if rows.num_rows:
-            writer.write_batch(rows)
+            writer = self._writers[name] = ParquetStream(self.folder / f"{name}.parquet", rows.schema)
+        writer.write(rows)
 
     def close(self) -> None:
         for writer in self._writers.values():

@@ -269,18 +269,11 @@ def _creation(ctx: CardContext) -> str:
     more = len(ctx.inputs) - len(listed)
     stage_rows = []
     for stage in ctx.stages:
-        reasons = ", ".join(f"{escape_cell(r)}: {n:,}" for r, n in sorted(stage.rejected.items())) or "-"
-        stage_rows.append(
-            [
-                f"`{stage.name}`",
-                f"{stage.records_in:,}",
-                f"{stage.records_out:,}",
-                _percent(stage.records_out, stage.records_in),
-                reasons,
-            ]
-        )
+        # Reasons are short codes from the stages' code, not data; only a `|` could break the row.
+        reasons = ", ".join(f"{r.replace('|', '/')}: {n:,}" for r, n in sorted(stage.rejected.items())) or "-"
+        stage_rows.append([f"`{stage.name}`", f"{stage.records_in:,}", f"{stage.records_out:,}", reasons])
     notes = [
-        f"- `{stage.name}`: " + ", ".join(f"{k} = {escape_cell(str(v))}" for k, v in sorted(stage.notes.items()))
+        f"- `{stage.name}`: " + ", ".join(f"{k} = `{v}`" for k, v in sorted(stage.notes.items()))
         for stage in ctx.stages
         if stage.notes
     ]
@@ -293,7 +286,7 @@ def _creation(ctx: CardContext) -> str:
         + "\n### Processing: the stage funnel\n\n"
         "The stages ran in this order; every record that did not reach the dataset is in the ledger with its "
         "stage and reason.\n\n"
-        + _table(["stage", "records in", "records out", "kept", "rejected by reason"], stage_rows)
+        + _table(["stage", "records in", "records out", "rejected by reason"], stage_rows)
         + "\n\n"
         + ("\n".join(notes) + "\n\n" if notes else "")
         + f"Made with `pipeline` {__version__} (config sha256 `{ctx.config_digest}`)"

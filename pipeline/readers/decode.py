@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from typing import Any
 
 # Magic numbers of common binary formats that may carry a text suffix by mistake.
 _MAGIC: list[tuple[bytes, str]] = [
@@ -63,7 +64,42 @@ def decode_bytes(data: bytes) -> Decoded:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         return Decoded(None, None, "undecodable", "not UTF-8 and no character set fits; re-encode as UTF-8")
+    best = _prefer_common(matches)
     return Decoded(str(best), best.encoding)
+
+
+# When several charsets explain the bytes equally well (short Western text often fits cp1250,
+# cp1252 and cp1257 alike), the one the web uses most is the likeliest (WHATWG maps latin-1 to cp1252).
+_PREVALENCE = [
+    "cp1252",
+    "latin_1",
+    "iso8859_15",
+    "cp1251",
+    "cp1250",
+    "gb18030",
+    "gbk",
+    "shift_jis",
+    "euc_jp",
+    "euc_kr",
+    "big5",
+    "cp1256",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "koi8_r",
+    "iso8859_2",
+]
+
+
+def _prefer_common(matches: list[Any]) -> Any:
+    first = matches[0]
+    tied = [m for m in matches if m.chaos == first.chaos and m.coherence == first.coherence]
+
+    def rank(match: Any) -> int:
+        names = [match.encoding, *match.could_be_from_charset]
+        return min((_PREVALENCE.index(n) for n in names if n in _PREVALENCE), default=len(_PREVALENCE))
+
+    return min(tied, key=rank)

@@ -55,12 +55,12 @@ def _parse_line(raw: bytes, number: int, options: ReaderOptions) -> RawRecord:
             f"line {number} is not UTF-8 ({exc.reason} at byte {exc.start}); JSON Lines must be UTF-8",
         )
     try:
-        obj = json.loads(line)
+        obj = json.loads(line.strip())
     except json.JSONDecodeError as exc:
         return reject(
             number,
             "malformed_json",
-            f"line {number}: {exc.msg} at column {exc.colno}; fix or remove the line",
+            f"line {number}, column {exc.colno}: {exc.msg}; fix or remove the line",
             line[:_LEDGER_SNIPPET],
         )
     if not isinstance(obj, dict):

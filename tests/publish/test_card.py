@@ -142,7 +142,7 @@ def test_card_sections_funnel_versions_and_citation(run_pipeline, tmp_path: Path
         "## Citation",
     ):
         assert heading in card, heading
-    assert "| `ingest` | 31 | 30 | 96.8 % |" in card
+    assert "| `ingest` | 31 | 30 | empty: 1 |" in card
     assert "No personal-data detection or redaction ran" in card
     assert "near-duplicates were not removed" in card
     assert "| 3\\.1\\.4 | `pipeline` 0.1.0 |" in card

@@ -1,0 +1,46 @@
+import pyarrow as pa
+
+from pipeline.keys import RepeatFinder, key_of
+from pipeline.records import RECORD_SCHEMA
+from pipeline.stages.dedup_exact import DedupExact, DedupExactConfig
+
+
+def _batch(texts: list[str], start: int = 0) -> pa.RecordBatch:
+    rows = [{"id": f"r{start + i}", "text": t, "source": "s", "url": None, "file": "f"} for i, t in enumerate(texts)]
+    return pa.RecordBatch.from_pylist(rows, schema=RECORD_SCHEMA)
+
+
+def _run(stage: DedupExact, batches: list[pa.RecordBatch]):
+    for batch in batches:
+        stage.collect(batch, stage.prepare(batch))
+    stage.decide()
+    return [stage.apply(batch) for batch in batches]
+
+
+def test_first_in_input_order_is_kept_across_batches() -> None:
+    batches = [_batch(["Hello  World", "other"]), _batch(["hello world", "HELLO\nWORLD", "other "], start=2)]
+    results = _run(DedupExact(DedupExactConfig()), batches)
+    kept = [i for r in results for i in r.kept.column("id").to_pylist()]
+    assert kept == ["r0", "r1"]
+    rejected = [row for r in results for row in r.rejected.to_pylist()]
+    assert [(r["id"], r["duplicate_of"], r["reason"]) for r in rejected] == [
+        ("r2", "r0", "exact_duplicate"),
+        ("r3", "r0", "exact_duplicate"),
+        ("r4", "r1", "exact_duplicate"),
+    ]
+
+
+def test_folding_can_be_turned_off() -> None:
+    results = _run(DedupExact(DedupExactConfig(fold_case=False)), [_batch(["Hello", "hello", "Hello"])])
+    assert results[0].kept.column("id").to_pylist() == ["r0", "r1"]
+
+
+def test_repeat_finder_on_many_keys() -> None:
+    finder = RepeatFinder()
+    values = [str(i % 1000) for i in range(5000)]
+    finder.collect(key_of(v) for v in values)
+    finder.decide()
+    assert finder.repeats == 4000
+    firsts = [finder.visit(key_of(v), f"#{i}") for i, v in enumerate(values)]
+    assert firsts[:1000] == [None] * 1000
+    assert firsts[1000] == "#0" and firsts[4999] == "#999"
