@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pipeline.errors import UsageError
 from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
+from pipeline.stages.clean import CleanConfig
 from pipeline.stages.dedup_exact import DedupExactConfig
 from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
+from pipeline.stages.pii import PiiConfig
+from pipeline.stages.quality import QualityConfig
 
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 
@@ -67,6 +70,9 @@ class Config(BaseModel):
     normalize: NormalizeConfig = NormalizeConfig()
     dedup_exact: DedupExactConfig = DedupExactConfig()
     language: LanguageConfig = LanguageConfig()
+    clean: CleanConfig = CleanConfig()
+    quality: QualityConfig = QualityConfig()
+    pii: PiiConfig = PiiConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
 
