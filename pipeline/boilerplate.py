@@ -23,14 +23,15 @@ def available_lists() -> list[str]:
 
 @cache
 def load_rules(lists: tuple[str, ...]) -> tuple[Rule, ...]:
-    """Rules of the named lists; rules of the same name in several lists are kept apart but share the name."""
+    """Rules of the named lists, in file order. A table's `rule` key (default: the table's name) is the name
+    reported, so one rule can have tables with different `max_words`."""
     folder = resources.files("pipeline") / "data" / "boilerplate"
     rules = []
     for lang in lists:
         data = tomllib.loads((folder / f"{lang}.toml").read_text(encoding="utf-8"))
         for name, table in data.items():
             pattern = re.compile("|".join(f"(?:{p})" for p in table["patterns"]))
-            rules.append(Rule(name, pattern, int(table["max_words"])))
+            rules.append(Rule(str(table.get("rule", name)), pattern, int(table["max_words"])))
     return tuple(rules)
 
 
