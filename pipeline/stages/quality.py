@@ -10,10 +10,11 @@ them) and the stop-word rule needs a stop-word list (pipeline/data/stopwords/<la
 whose language lacks either skips those rules instead of failing them. Without a `language` column
 (the language stage did not run) the stop-word rule is skipped for every document.
 
-`quality_score` is the mean over the applicable rules of a soft pass value: 1 well inside the limit,
-0.5 exactly at it, 0 at twice (or, for minimums, at zero) the limit, linear in between; a flag rule
-(lorem ipsum, curly braces) is 1 or 0. A document that passes every filter therefore scores at least
-0.5 and the score ranks how far inside the limits it sits.
+`quality_score` is the mean over the applicable, enabled rules of a soft pass value: 1 well inside the
+limit (at half of a maximum, at twice a minimum), 0.5 exactly at it, 0 at twice a maximum or at zero for
+a minimum, linear in between; a flag rule (lorem ipsum, curly braces) is 1 or 0. The mean of a document
+that fails a rule is halved. So the score is >= 0.5 exactly when the document passes every rule, and it
+ranks documents by how far inside the limits they sit (the near-duplicate stage keeps the best copy).
 """
 
 from __future__ import annotations
@@ -159,8 +160,9 @@ class Quality(MapStage):
             described(
                 "quality_score",
                 pa.float64(),
-                "Mean soft pass value over the applicable quality rules, in [0, 1]: 0.5 exactly at a "
-                "threshold, 1 well inside it; every published record that passed the filters scores >= 0.5.",
+                "Mean soft pass value over the applicable quality rules, in [0, 1]: per rule 0.5 exactly at "
+                "its threshold, 1 well inside it, 0 far outside; halved when any rule fails, so >= 0.5 "
+                "means the document passed every filter.",
             ),
         ]
 
@@ -200,7 +202,8 @@ class Quality(MapStage):
             if failed and failure is None:
                 failure = (rule.name, detail)
         score = sum(softs) / len(softs) if softs else 0.0
-        return score, failure
+        # Halving a failing document's mean puts it below every passing one (those are >= 0.5).
+        return (score if failure is None else score / 2), failure
 
     def process(self, batch: pa.RecordBatch) -> StageResult:
         texts = batch.column("text").to_pylist()
