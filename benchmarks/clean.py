@@ -57,7 +57,7 @@ def metrics(truth: dict[str, str], predicted: dict[str, str], n: int) -> tuple[f
     return p, r, 2 * p * r / (p + r)
 
 
-def run_clean(pages: dict[str, str], config: CleanConfig) -> tuple[dict[str, str], Clean, float]:
+def run_clean(pages: dict[str, str], config: CleanConfig) -> tuple[dict[str, str], Clean, float, Counter[str]]:
     keys = sorted(pages)
     batch = pa.RecordBatch.from_pydict(
         {
@@ -76,7 +76,8 @@ def run_clean(pages: dict[str, str], config: CleanConfig) -> tuple[dict[str, str
     result = stage.apply(normalized)
     seconds = time.perf_counter() - start
     cleaned = dict(zip(result.kept.column("id").to_pylist(), result.kept.column("text").to_pylist(), strict=True))
-    return cleaned, stage, seconds
+    rules = Counter(result.side["removed_lines"].column("rule").to_pylist())
+    return cleaned, stage, seconds, rules
 
 
 def main() -> None:
@@ -91,7 +92,7 @@ def main() -> None:
     trafilatura = trafilatura.get("output", trafilatura)
     before = {k: v.get("articleBody", "") for k, v in html_text.items()}
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-    after, stage, seconds = run_clean(before, CleanConfig(**overrides))
+    after, stage, seconds, rules = run_clean(before, CleanConfig(**overrides))
 
     rows = [
         ("html-text (before clean)", before),
@@ -105,6 +106,9 @@ def main() -> None:
         p4, r4, f4 = metrics(truth, predicted, 4)
         p1, r1, f1 = metrics(truth, predicted, 1)
         print(f"{label:34} {p4:8.3f} {r4:9.3f} {f4:9.3f}   {p1:8.3f} {r1:9.3f} {f1:9.3f}")
+    print(f"pages rejected as empty_after_clean: {len(truth) - len(after)}")
+    print("removed lines by rule: " + ", ".join(f"{rule}={n}" for rule, n in rules.most_common()))
+    print(f"line-frequency state: {stage.bytes_per_document()} bytes per document at its peak")
 
 
 if __name__ == "__main__":
