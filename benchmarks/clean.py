@@ -68,8 +68,8 @@ def run_clean(pages: dict[str, str], config: CleanConfig) -> tuple[dict[str, str
             "file": keys,
         }
     )
-    start = time.perf_counter()
     normalized = Normalize(NormalizeConfig()).process(batch).kept
+    start = time.perf_counter()
     stage = Clean(config)
     stage.collect(normalized, stage.prepare(normalized))
     stage.decide()
@@ -99,7 +99,11 @@ def main() -> None:
         ("html-text -> normalize -> clean", after),
         ("trafilatura (reference)", {k: v.get("articleBody", "") for k, v in trafilatura.items()}),
     ]
-    print(f"{len(truth)} pages; clean took {seconds:.2f} s; frequent-line threshold {stage.threshold} documents")
+    lines = sum(text.count("\n") + 1 for text in before.values())
+    print(
+        f"{len(truth)} pages, {lines:,} lines; clean (both passes) took {seconds:.2f} s "
+        f"({lines / seconds:,.0f} lines/s); frequent-line threshold {stage.threshold} documents"
+    )
     print(f"{'':34} {'shingles (benchmark metric)':^28}   {'single tokens':^28}")
     print(f"{'extractor':34} {'P':>8} {'R':>9} {'F1':>9}   {'P':>8} {'R':>9} {'F1':>9}")
     for label, predicted in rows:
