@@ -138,8 +138,9 @@ class Clean(GlobalStage):
             "rule_lists": c.rule_lists,
             "frequent_line": f"in >= max({c.frequent_min_documents}, ceil({c.frequent_min_fraction} x documents)) "
             f"documents, unless frequent lines exceed {c.frequent_max_share:.0%} of the document",
-            "edge_trim": f"< {c.edge_max_words} words without terminal punctuation, < {c.edge_min_words} words, "
-            "or ending in an ellipsis",
+            "edge_trim": f"furniture (< {c.edge_max_words} words without terminal punctuation, "
+            f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
+            f"(prose +words, furniture -{c.edge_line_penalty:g})",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
