@@ -12,10 +12,14 @@ Three rules decide, in this order, and the first that fires names the removal:
    5-million-document corpus from losing every quotation found on three pages. When frequent lines
    would make up more than `frequent_max_share` of a document's characters, the document is a copy of
    another one, not a page with furniture: the rule is skipped for it and deduplication decides.
-3. `edge_head` / `edge_tail`: from each end of the document inward, lines that look like furniture
-   (fewer than `edge_max_words` words without terminal punctuation, fewer than `edge_min_words` words,
-   or a teaser cut off with an ellipsis) are trimmed until the first line of prose. Inside the body
-   such lines stay: there they are headings.
+3. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+   is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
+   terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
+   span with the highest score: a prose line scores its word count, a furniture line
+   -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
+   removed by an `edge_closing_rules` rule (comment form, log-in wall, subscription prompt)
+   -edge_closing_penalty. Everything outside the span is trimmed; inside it, short lines stay: there
+   they are headings and list items.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from pipeline.boilerplate import Rule, available_lists, load_rules, match
 from pipeline.line_counts import DocumentFrequency, line_hash
@@ -61,6 +65,10 @@ class CleanConfig(StageConfig):
     edge_max_words: int = Field(default=15, ge=0)
     edge_min_words: int = Field(default=3, ge=0)
     edge_line_penalty: float = Field(default=6.0, ge=0.0)
+    # Lines removed by these rules close an article (comment forms, log-in walls, subscription
+    # prompts): what follows them is rarely the article, so they weigh edge_closing_penalty instead.
+    edge_closing_rules: list[str] = ["comment_form", "login_prompt", "subscribe_prompt"]
+    edge_closing_penalty: float = Field(default=30.0, ge=0.0)
 
     @field_validator("rule_lists")
     @classmethod
@@ -69,6 +77,18 @@ class CleanConfig(StageConfig):
         unknown = [name for name in value if name not in known]
         if unknown:
             raise ValueError(f"unknown rule list {unknown[0]!r}; shipped lists: {', '.join(known)}")
+        return value
+
+    @field_validator("edge_closing_rules")
+    @classmethod
+    def _known_closing_rules(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        lists = info.data.get("rule_lists")
+        if lists is None:
+            return value  # rule_lists failed its own check, which is the error to report
+        known = {rule.name for rule in load_rules(tuple(lists))}
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown rule {unknown[0]!r}; rules of rule_lists: {', '.join(sorted(known))}")
         return value
 
 
@@ -118,6 +138,7 @@ class Clean(GlobalStage):
     def __init__(self, config: CleanConfig) -> None:
         super().__init__(config)
         self._rules: tuple[Rule, ...] = load_rules(tuple(config.rule_lists))
+        self._closing = frozenset(config.edge_closing_rules)
         self._frequency = DocumentFrequency()
         self._threshold = config.frequent_min_documents
         self._distinct = 0
@@ -140,7 +161,8 @@ class Clean(GlobalStage):
             f"documents, unless frequent lines exceed {c.frequent_max_share:.0%} of the document",
             "edge_trim": f"furniture (< {c.edge_max_words} words without terminal punctuation, "
             f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
-            f"(prose +words, furniture -{c.edge_line_penalty:g})",
+            f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
+            f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
@@ -195,8 +217,9 @@ class Clean(GlobalStage):
             return n < c.edge_max_words and not has_terminal_punctuation(lines[i])
 
         # The kept body is the span with the largest score: prose lines add their word count, furniture
-        # and lines already removed subtract `edge_line_penalty`. A block of teasers separated from the
-        # article by a wall of furniture is trimmed with it; lines inside the span always stay.
+        # and lines already removed subtract `edge_line_penalty` (closing lines `edge_closing_penalty`).
+        # A block of teasers separated from the article by a wall of furniture is trimmed with it;
+        # lines inside the span always stay.
         scores = [0.0] * len(lines)
         prose = False
         for i in range(len(lines)):
@@ -206,6 +229,8 @@ class Clean(GlobalStage):
                 # A line of a list weighs half a navigation label: lists inside articles are common.
                 short = rules[i] is not None or words[i] < c.edge_min_words
                 scores[i] = -c.edge_line_penalty if short else -c.edge_line_penalty / 2
+                if rules[i] in self._closing:
+                    scores[i] = -c.edge_closing_penalty
             else:
                 scores[i] = float(words[i])
                 prose = True

@@ -94,6 +94,9 @@ def test_seed_pages_lose_their_furniture_and_keep_their_articles(run_pipeline) -
         assert first in texts[source] and last in texts[source], source
     # Headings inside an article are content.
     assert "\nDifferent Interests\n" in texts["000_9bc0f25a4e0874a5.txt"]
+    # The related-posts teasers after the log-in wall and the comment box are gone with them.
+    assert "Top tips to uncovering consumer insights" not in texts["003_bc2d01779e9329f0.txt"]
+    assert "Matt Whale" not in texts["003_bc2d01779e9329f0.txt"]
 
     # The published count equals the audit rows per record.
     per_id = Counter(row["id"] for row in audit)
@@ -190,6 +193,24 @@ def test_short_lines_are_trimmed_at_the_edges_and_kept_inside() -> None:
         ("Posted by Jane", "author_box"),
         ("Older entries", "edge_tail"),
     }
+
+
+def test_comments_after_a_closing_line_are_trimmed_unless_closing_rules_are_emptied() -> None:
+    comments = ["Great post, thanks a lot for sharing this with all of us.", "I agree with every word you wrote here."]
+    text = "\n\n".join([paragraph("one"), paragraph("two"), "Leave a Reply", *comments])
+    texts, audit = run_clean([text])
+    assert texts[0] == f"{paragraph('one')}\n\n{paragraph('two')}"
+    assert [r["rule"] for r in audit] == ["comment_form", "edge_tail", "edge_tail"]
+    # As a plain removed line, "Leave a Reply" weighs less than the 19 words of prose after it.
+    texts, audit = run_clean([text], edge_closing_rules=[])
+    assert all(c in texts[0] for c in comments)
+    assert [r["rule"] for r in audit] == ["comment_form"]
+
+
+def test_unknown_closing_rule_is_a_usage_error(tmp_path: Path, run_pipeline) -> None:
+    write(tmp_path / "in" / "a.txt", ARTICLE)
+    with pytest.raises(UsageError, match=r"clean.edge_closing_rules: .*unknown rule 'comments'"):
+        run_pipeline(tmp_path / "in", 'clean.edge_closing_rules=["comments"]')
 
 
 def test_a_document_of_short_lines_only_is_not_trimmed() -> None:
