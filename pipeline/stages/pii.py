@@ -16,11 +16,11 @@ from pipeline.stage import MapStage, StageConfig, StageResult
 
 KINDS = ("email", "ip", "phone", "card", "secret")
 _DESCRIPTIONS = {
-    "email": "e-mail addresses replaced by <EMAIL>",
-    "ip": "IPv4/IPv6 addresses replaced by <IP> (not loopback, 0.0.0.0, netmasks or version numbers)",
-    "phone": "phone numbers replaced by <PHONE> (international, North American and trunk-0 national formats)",
-    "card": "Luhn-valid payment card numbers replaced by <CARD>",
-    "secret": "API keys, tokens, private key blocks and `key = value` secrets replaced by <SECRET>",
+    "email": "e-mail addresses replaced by `<EMAIL>`",
+    "ip": "IPv4/IPv6 addresses replaced by `<IP>` (not loopback, 0.0.0.0, netmasks or version numbers)",
+    "phone": "phone numbers replaced by `<PHONE>` (international, North American and trunk-0 national formats)",
+    "card": "Luhn-valid payment card numbers replaced by `<CARD>`",
+    "secret": "API keys, tokens, private key blocks and `key = value` secrets replaced by `<SECRET>`",
 }
 
 
