@@ -18,9 +18,12 @@ from pipeline.errors import UsageError
 from pipeline.publish.splits import check_shares
 from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
+from pipeline.stages.clean import CleanConfig
 from pipeline.stages.dedup_exact import DedupExactConfig
 from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
+from pipeline.stages.pii import PiiConfig
+from pipeline.stages.quality import QualityConfig
 
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
@@ -82,6 +85,9 @@ class Config(BaseModel):
     normalize: NormalizeConfig = NormalizeConfig()
     dedup_exact: DedupExactConfig = DedupExactConfig()
     language: LanguageConfig = LanguageConfig()
+    clean: CleanConfig = CleanConfig()
+    quality: QualityConfig = QualityConfig()
+    pii: PiiConfig = PiiConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
 

@@ -20,6 +20,11 @@ class PublishedRecord(pa.DataFrameModel):
     # langdetect codes: ISO 639-1, plus a region for Chinese ("zh-cn", "zh-tw").
     language: Series[str] = pa.Field(str_matches=r"^[a-z]{2,3}(-[a-z]{2})?$", nullable=False)
     language_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False)
+    # clean, pii and quality stages (absent when those stages do not run).
+    removed_lines: Series[int] = pa.Field(ge=0, nullable=False, required=False)
+    pii: Series[object] = pa.Field(nullable=False, required=False)
+    quality: Series[object] = pa.Field(nullable=False, required=False)
+    quality_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False, required=False)
     num_chars: Series[int] = pa.Field(gt=0, nullable=False)
     num_words: Series[int] = pa.Field(ge=0, nullable=False)
 

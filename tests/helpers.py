@@ -119,3 +119,8 @@ def load_config_model() -> type:
     from pipeline.schema_loader import load_model
 
     return load_model(REPO / "schemas" / "published.py", "PublishedRecord")
+
+
+# The spine's transform stages: tests of ingest, publishing and validation pin them so that the
+# boilerplate, PII and quality stages (tested on their own) do not change their expected counts.
+SPINE = 'run.stages=["normalize", "dedup_exact", "language"]'

@@ -9,7 +9,7 @@ from pathlib import Path
 import datasets
 import pyarrow.compute as pc
 import pytest
-from helpers import FIXTURES, REPO, read_dataset, read_ledger
+from helpers import FIXTURES, REPO, SPINE, read_dataset, read_ledger
 
 from pipeline.publish.dataset import DatasetWriter
 from pipeline.schema_loader import load_model
@@ -33,7 +33,7 @@ def test_sample_data_run(run_pipeline) -> None:
 
 
 def test_every_input_record_is_published_or_in_the_ledger(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     run = json.loads((result.report / "run.json").read_text())
     ledger = read_ledger(result)
     published = read_dataset(result.dataset)
@@ -49,7 +49,7 @@ def test_every_input_record_is_published_or_in_the_ledger(run_pipeline) -> None:
 
 
 def test_each_rejection_has_its_reason(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     rows = _ledger_by_source(result)
     assert {s: (r["stage"], r["reason"]) for s, r in rows.items()} == {
         "blank.txt": ("ingest", "empty"),
@@ -75,7 +75,7 @@ def test_each_rejection_has_its_reason(run_pipeline) -> None:
 
 
 def test_encodings_are_decoded(run_pipeline) -> None:
-    published = {r["source"]: r for r in read_dataset(run_pipeline(E2E).dataset).to_pylist()}
+    published = {r["source"]: r for r in read_dataset(run_pipeline(E2E, SPINE).dataset).to_pylist()}
     assert "crème brûlée" in published["latin1.txt"]["text"]
     assert "naïve façade" in published["latin1.txt"]["text"]
     assert published["utf16.txt"]["text"].startswith("This document was saved as UTF-16")
@@ -84,7 +84,7 @@ def test_encodings_are_decoded(run_pipeline) -> None:
 
 
 def test_load_dataset_restores_the_schema_types(run_pipeline, tmp_path: Path) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     loaded = datasets.load_dataset(str(result.dataset), cache_dir=str(tmp_path / "hf-cache"))
     train = loaded["train"]
     assert train.num_rows == result.records_published
@@ -108,14 +108,14 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_runs_are_byte_identical_whatever_the_batch_size(run_pipeline, tmp_path: Path) -> None:
-    first = run_pipeline(E2E, output=tmp_path / "a")
-    second = run_pipeline(E2E, "run.batch_size=2", output=tmp_path / "b")
+    first = run_pipeline(E2E, SPINE, output=tmp_path / "a")
+    second = run_pipeline(E2E, SPINE, "run.batch_size=2", output=tmp_path / "b")
     assert _files(first.dataset) == _files(second.dataset)
     assert (first.report / "rejected.parquet").read_bytes() == (second.report / "rejected.parquet").read_bytes()
 
 
 def test_published_folder_holds_only_what_goes_to_the_hub(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     assert sorted(_files(result.dataset)) == [
         "README.md",
         "croissant.json",
@@ -129,7 +129,7 @@ def test_published_folder_holds_only_what_goes_to_the_hub(run_pipeline) -> None:
 
 
 def test_run_json_reports_config_versions_fingerprints_and_stage_counts(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     run = json.loads((result.report / "run.json").read_text())
     assert run["config"]["language"]["languages"] == ["en"]
     assert run["packages"]["langdetect"] == "1.0.9"
@@ -145,7 +145,7 @@ def test_run_json_reports_config_versions_fingerprints_and_stage_counts(run_pipe
 
 
 def test_card_reports_the_real_numbers(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     card = (result.dataset / "README.md").read_text()
     assert "6 documents were published from 15 input records in 10 file(s); 9 records were rejected" in card
     assert "| `dedup_exact` | 10 | 8 | exact_duplicate: 2 |" in card
@@ -155,7 +155,7 @@ def test_card_reports_the_real_numbers(run_pipeline) -> None:
 
 
 def test_validate_passes_on_the_published_dataset(run_pipeline) -> None:
-    result = run_pipeline(E2E)
+    result = run_pipeline(E2E, SPINE)
     report = validate_folder(result.dataset, load_model(None))
     assert report.ok, report.to_text()
     assert report.rows == 6
@@ -170,7 +170,7 @@ def test_a_failed_run_leaves_the_previous_dataset_intact(run_pipeline, tmp_path,
 
     monkeypatch.setattr(DatasetWriter, "finish", broken_finish)
     with pytest.raises(OSError, match="disk full"):
-        run_pipeline(E2E)
+        run_pipeline(E2E, SPINE)
     assert _files(good.dataset) == before
     assert sorted(p.name for p in good.dataset.parent.iterdir()) == ["ds", "ds.report"]
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from helpers import FIXTURES
+from helpers import FIXTURES, SPINE
 
 from pipeline.cli import main
 
 
 @pytest.fixture
 def published(run_pipeline, tmp_path: Path) -> Path:
-    return run_pipeline(FIXTURES / "e2e").dataset
+    return run_pipeline(FIXTURES / "e2e", SPINE).dataset
 
 
 def _tampered(published: Path, tmp_path: Path, edit) -> Path:

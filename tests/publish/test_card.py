@@ -7,7 +7,7 @@ import re
 import struct
 from pathlib import Path
 
-from helpers import english_corpus, load_config_model, write, write_enriched_dataset
+from helpers import SPINE, english_corpus, load_config_model, write, write_enriched_dataset
 from markdown_it import MarkdownIt
 
 from pipeline.publish.card import escape_cell, parse_front_matter
@@ -53,7 +53,7 @@ def _example_table(card: str) -> list[list[list]]:
 def _hostile_dataset(run_pipeline, tmp_path: Path) -> Path:
     lines = [json.dumps({"id": f"hostile-{i}", "text": text}) for i, text in enumerate(HOSTILE)]
     write(tmp_path / "in" / "hostile.jsonl", "\n".join(lines) + "\n")
-    result = run_pipeline(tmp_path / "in")
+    result = run_pipeline(tmp_path / "in", SPINE)
     assert result.records_published == len(HOSTILE)
     return result.dataset
 
@@ -108,8 +108,8 @@ def _png_chunks(data: bytes) -> list[str]:
 
 def test_plots_are_pngs_linked_from_the_card_and_byte_identical_across_runs(run_pipeline, tmp_path: Path) -> None:
     english_corpus(tmp_path / "in", 60)
-    first = run_pipeline(tmp_path / "in", output=tmp_path / "a").dataset
-    second = run_pipeline(tmp_path / "in", output=tmp_path / "b").dataset
+    first = run_pipeline(tmp_path / "in", SPINE, output=tmp_path / "a").dataset
+    second = run_pipeline(tmp_path / "in", SPINE, output=tmp_path / "b").dataset
     images = sorted(p.name for p in (first / "images").iterdir())
     assert images == ["languages.png", "length_histogram.png"]
     for name in images:
@@ -129,7 +129,7 @@ def test_card_sections_funnel_versions_and_citation(run_pipeline, tmp_path: Path
     write(tmp_path / "in" / "empty.txt", "   \n")
     citation = "@misc{town2026,\n  title = {Town reports ```not a fence```},\n  year = {2026}\n}"
     result = run_pipeline(
-        tmp_path / "in", f"publish.citation={json.dumps(citation)}", 'publish.version="3.1.4"', name="town"
+        tmp_path / "in", SPINE, f"publish.citation={json.dumps(citation)}", 'publish.version="3.1.4"', name="town"
     )
     card = (result.dataset / "README.md").read_text(encoding="utf-8")
     for heading in (

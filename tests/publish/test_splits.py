@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
-from helpers import REPO, english_corpus, make_config
+from helpers import REPO, SPINE, english_corpus, make_config
 
 from pipeline.errors import UsageError
 from pipeline.publish.card import parse_front_matter
@@ -60,8 +60,8 @@ def test_splits_are_stable_when_10_percent_of_records_are_removed(run_pipeline, 
     english_corpus(tmp_path / "all", 300)
     removed = frozenset(range(0, 300, 10))
     english_corpus(tmp_path / "fewer", 300, skip=removed)
-    before = _split_of_each_id(run_pipeline(tmp_path / "all", THREE, name="all").dataset)
-    after = _split_of_each_id(run_pipeline(tmp_path / "fewer", THREE, name="fewer").dataset)
+    before = _split_of_each_id(run_pipeline(tmp_path / "all", SPINE, THREE, name="all").dataset)
+    after = _split_of_each_id(run_pipeline(tmp_path / "fewer", SPINE, THREE, name="fewer").dataset)
     assert len(before) == 300 and len(after) == 270
     assert set(before.values()) == {"train", "validation", "test"}
     assert after == {record_id: split for record_id, split in before.items() if record_id in after}
@@ -69,7 +69,9 @@ def test_splits_are_stable_when_10_percent_of_records_are_removed(run_pipeline, 
 
 def test_each_split_has_its_shards_card_entry_and_exact_row_count_in_load_dataset(run_pipeline, tmp_path: Path) -> None:
     english_corpus(tmp_path / "in", 200)
-    result = run_pipeline(tmp_path / "in", THREE, "publish.max_row_group_bytes=2000", "publish.max_shard_bytes=4000")
+    result = run_pipeline(
+        tmp_path / "in", SPINE, THREE, "publish.max_row_group_bytes=2000", "publish.max_shard_bytes=4000"
+    )
     folder = result.dataset
     counts = {}
     for split in ("train", "validation", "test"):

@@ -1,0 +1,188 @@
+"""Detectors for personal data and secrets in free text, each a regex plus a check that rejects look-alikes.
+
+Every detector is `find(text) -> list[(start, end)]` of non-overlapping spans. False positives cost
+real text, so each candidate is validated: card numbers by prefix and Luhn checksum, IP addresses by
+`ipaddress` and away from version strings, phone numbers by shape and digit count (dates, ranges,
+ISBNs and plain numbers have the wrong shape), e-mail domains by a letter-only top-level domain that is
+not a file extension (`icon@2x.png` is an image, not an address).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+Span = tuple[int, int]
+
+# -- e-mail ----------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"([A-Za-z]{2,24})(?![\w-])"
+)
+_FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "css", "js", "ico", "bmp", "tif", "tiff"})
+
+
+def find_emails(text: str) -> list[Span]:
+    return [m.span() for m in _EMAIL.finditer(text) if m.group(1).lower() not in _FILE_EXTENSIONS]
+
+
+# -- IP addresses ----------------------------------------------------------------------------------
+
+_IPV4 = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+# Words that make a dotted quad a version or build number rather than an address.
+_VERSION_CONTEXT = re.compile(r"(?:\bv|\bver\.?|\bversion|\brelease|\bbuild|\bupdate|\bpatch)\s*$", re.IGNORECASE)
+_IPV6_CANDIDATE = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?![\w:])"
+)
+
+
+def _ipv4_ok(match: re.Match[str], text: str) -> bool:
+    octets = [int(g) for g in match.groups()]
+    if any(o > 255 for o in octets) or any(len(g) > 1 and g[0] == "0" for g in match.groups()):
+        return False
+    # 0.0.0.0, loopback and netmasks identify nobody.
+    if octets[0] in (0, 127, 255):
+        return False
+    return not _VERSION_CONTEXT.search(text[max(0, match.start() - 12) : match.start()])
+
+
+def _ipv6_ok(candidate: str) -> bool:
+    # Needs real hex groups: "a::b" or a clock time are not addresses worth redacting.
+    groups = [g for g in re.split(r"[:.]", candidate) if g]
+    if len(groups) < 3 or not any(c.isdigit() for c in candidate):
+        return False
+    try:
+        address = ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return not (address.is_loopback or address.is_unspecified)
+
+
+def find_ips(text: str) -> list[Span]:
+    spans = [m.span() for m in _IPV4.finditer(text) if _ipv4_ok(m, text)]
+    spans += [m.span() for m in _IPV6_CANDIDATE.finditer(text) if _ipv6_ok(m.group())]
+    return sorted(spans)
+
+
+# -- phone numbers ---------------------------------------------------------------------------------
+
+_PHONE_PATTERNS = [
+    # International: +CC then groups, e.g. +44 20 7946 0958, +1 (415) 555-0132, +49-30-1234567.
+    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,5}(?![\w]|[.,]\d)"),
+    # North American: (415) 555-0132, 415-555-0132, 415.555.0132, 1-800-555-0199.
+    re.compile(r"(?<![\w+.-])(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.,-]\d)"),
+    # National with a trunk 0: 020 7946 0958, 030 1234567, 0171/1234567, 01 23 45 67 89.
+    re.compile(r"(?<![\w+.-])0\d{1,4}[ /-]\d{3,4}[ -]?\d{3,5}(?![\w]|[.,-]\d)"),
+    re.compile(r"(?<![\w+.-])0\d(?:[ .]\d{2}){4}(?![\w]|[.,-]\d)"),
+]
+
+
+def find_phones(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for pattern in _PHONE_PATTERNS:
+        for m in pattern.finditer(text):
+            digits = sum(c.isdigit() for c in m.group())
+            if 9 <= digits <= 15:
+                spans.append(m.span())
+    return _disjoint(spans)
+
+
+# -- payment cards ---------------------------------------------------------------------------------
+
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w]|[.,-]\d)")
+_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38)")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def find_cards(text: str) -> list[Span]:
+    spans = []
+    for m in _CARD.finditer(text):
+        raw = m.group()
+        separators = {c for c in raw if not c.isdigit()}
+        if len(separators) > 1:
+            continue  # "1234 5678-..." mixes separators: a list of numbers, not a card
+        digits = re.sub(r"\D", "", raw)
+        if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits):
+            spans.append(m.span())
+    return spans
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+
+_SECRET_PATTERNS = [
+    re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+        re.DOTALL,
+    ),
+    re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),  # AWS access key id
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub tokens
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+    re.compile(r"\bgl(?:pat|dt|ptt)-[A-Za-z0-9_-]{20,}\b"),  # GitLab
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API key
+    re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b"),  # Stripe
+    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}\b"),  # OpenAI / Anthropic style
+    re.compile(r"\bhf_[A-Za-z]{34}\b"),  # Hugging Face
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JSON web token
+]
+# key = value where the key names a secret; only the value is redacted.
+_ASSIGNED_SECRET = re.compile(
+    r"(?i)\b(?:api[_-]?key|api[_-]?secret|secret[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token|"
+    r"aws_secret_access_key|private[_-]?key|password|passwd|token|secret)\b[\"']?\s*[:=]\s*[\"']?"
+    r"([A-Za-z0-9_\-/+=.]{12,})"
+)
+
+
+def _looks_random(value: str) -> bool:
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and len(set(value)) >= 8
+
+
+def find_secrets(text: str) -> list[Span]:
+    spans = [m.span() for pattern in _SECRET_PATTERNS for m in pattern.finditer(text)]
+    spans += [m.span(1) for m in _ASSIGNED_SECRET.finditer(text) if _looks_random(m.group(1))]
+    return _disjoint(spans)
+
+
+def _disjoint(spans: list[Span]) -> list[Span]:
+    """Earliest-starting, then longest, spans that do not overlap a kept one."""
+    kept: list[Span] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+# Order matters: secrets first (tokens hold digit runs that look like cards or phones), then the
+# kinds with the most distinctive shapes, phone numbers last.
+DETECTORS: dict[str, tuple[str, Callable[[str], list[Span]]]] = {
+    "secret": ("<SECRET>", find_secrets),
+    "email": ("<EMAIL>", find_emails),
+    "card": ("<CARD>", find_cards),
+    "ip": ("<IP>", find_ips),
+    "phone": ("<PHONE>", find_phones),
+}
+
+
+def redact(text: str, kind: str) -> tuple[str, int]:
+    placeholder, find = DETECTORS[kind]
+    spans = find(text)
+    if not spans:
+        return text, 0
+    parts, last = [], 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        parts.append(placeholder)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), len(spans)

@@ -1,0 +1,170 @@
+"""The document signals of the Gopher, C4 and FineWeb heuristics, computed without a tokenizer library.
+
+Words are whitespace tokens with leading and trailing punctuation stripped (tokens that are nothing but
+punctuation are not words), which is close to the NLTK tokenization the reference implementations use.
+Line and paragraph signals count non-blank lines only: the normalize stage keeps a blank line between
+paragraphs, and counting those as duplicate lines would fail every well-formed document.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_PUNCT = string.punctuation + "“”‘’«»„‚…–—·•¡¿、。，！？：；（）「」『』【】"
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_BULLETS = ("•", "‣", "●", "◦", "▪", "-", "*", "–", "—")
+_TERMINAL = (".", "!", "?", '"', "'", "”", "’", "。", "！", "？")
+_SHORT_LINE_CHARS = 30  # FineWeb's short_line_length
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+
+# (name, arrow type name, description) of every signal, in struct order.
+SIGNALS: list[tuple[str, str, str]] = [
+    ("words", "int64", "Gopher: number of words (whitespace tokens without surrounding punctuation)."),
+    ("mean_word_length", "float64", "Gopher: mean word length in characters."),
+    ("hash_word_ratio", "float64", "Gopher: number of '#' per word."),
+    ("ellipsis_word_ratio", "float64", "Gopher: number of '...' and '…' per word."),
+    ("bullet_lines_frac", "float64", "Gopher: fraction of non-blank lines starting with a bullet (•, -, * …)."),
+    ("ellipsis_lines_frac", "float64", "Gopher: fraction of non-blank lines ending with an ellipsis."),
+    ("alpha_words_frac", "float64", "Gopher: fraction of words containing at least one letter."),
+    ("stop_words", "int64", "Gopher: occurrences of the language's stop words (null: no list for the language)."),
+    ("dup_line_frac", "float64", "Gopher: fraction of non-blank lines that repeat an earlier line."),
+    ("dup_para_frac", "float64", "Gopher: fraction of paragraphs that repeat an earlier paragraph."),
+    ("dup_line_char_frac", "float64", "Gopher: characters in repeated lines / all characters."),
+    ("dup_para_char_frac", "float64", "Gopher: characters in repeated paragraphs / all characters."),
+    *[
+        (
+            f"top_{n}gram_char_frac",
+            "float64",
+            f"Gopher: characters covered by the most frequent {n}-gram / all characters.",
+        )
+        for n in TOP_NGRAMS
+    ],
+    *[
+        (f"dup_{n}gram_char_frac", "float64", f"Gopher: characters in repeated {n}-grams / all characters.")
+        for n in DUP_NGRAMS
+    ],
+    ("lorem_ipsum", "bool", "C4: the text contains 'lorem ipsum'."),
+    ("curly_brace", "bool", "C4: the text contains '{' (code or templates)."),
+    ("terminal_punct_lines_frac", "float64", "C4: fraction of non-blank lines ending in terminal punctuation."),
+    ("line_punct_ratio", "float64", "FineWeb: fraction of non-blank lines ending in . ! ? or a quote."),
+    ("short_line_ratio", "float64", "FineWeb: fraction of non-blank lines of at most 30 characters."),
+    ("char_dup_ratio", "float64", "FineWeb: characters in repeated non-blank lines / characters without newlines."),
+    ("list_ratio", "float64", "FineWeb: newlines per word."),
+]
+
+
+@cache
+def stop_words(language: str) -> frozenset[str] | None:
+    """The shipped stop-word list for a langdetect code, or None when there is none."""
+    path = resources.files("pipeline") / "data" / "stopwords" / f"{language}.txt"
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().casefold() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    words: list[str]
+    lines: list[str]
+    paragraphs: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> Text:
+        words = [w for w in (t.strip(_PUNCT) for t in text.split()) if w]
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        paragraphs = [p.strip() for p in _PARAGRAPH.split(text) if p.strip()]
+        return cls(text, words, lines, paragraphs)
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """(number of items equal to an earlier item, their characters)."""
+    seen: set[str] = set()
+    count = chars = 0
+    for item in items:
+        if item in seen:
+            count += 1
+            chars += len(item)
+        else:
+            seen.add(item)
+    return count, chars
+
+
+def _ngrams(words: list[str], n: int) -> list[str]:
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def top_ngram_chars(words: list[str], n: int) -> int:
+    grams = _ngrams(words, n)
+    if not grams:
+        return 0
+    # The most frequent n-gram (the longest, then the first in sort order, on ties).
+    gram, count = max(Counter(grams).items(), key=lambda item: (item[1], len(item[0]), item[0]))
+    return len(gram) * count if count > 1 else 0
+
+
+def duplicate_ngram_chars(words: list[str], n: int) -> int:
+    """Characters of n-grams that repeat an earlier n-gram; a repeat skips past itself so no word counts twice."""
+    seen: set[str] = set()
+    chars = 0
+    index = 0
+    while index + n <= len(words):
+        gram = " ".join(words[index : index + n])
+        if gram in seen:
+            chars += len(gram)
+            index += n
+        else:
+            seen.add(gram)
+            index += 1
+    return chars
+
+
+def compute(text: str, language: str | None) -> dict[str, float | int | bool | None]:
+    t = Text.of(text)
+    n_words = len(t.words)
+    n_lines = max(len(t.lines), 1)
+    n_chars = max(len(text), 1)
+    per_word = max(n_words, 1)
+    folded = text.casefold()
+    stops = stop_words(language) if language else None
+    line_dups, line_dup_chars = _duplicates(t.lines)
+    para_dups, para_dup_chars = _duplicates(t.paragraphs)
+
+    signals: dict[str, float | int | bool | None] = {
+        "words": n_words,
+        "mean_word_length": sum(len(w) for w in t.words) / per_word,
+        "hash_word_ratio": text.count("#") / per_word,
+        "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_word,
+        "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
+        "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
+        "alpha_words_frac": sum(any(c.isalpha() for c in w) for w in t.words) / per_word,
+        "stop_words": None if stops is None else sum(w.casefold() in stops for w in t.words),
+        "dup_line_frac": line_dups / n_lines,
+        "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
+        "dup_line_char_frac": line_dup_chars / n_chars,
+        "dup_para_char_frac": para_dup_chars / n_chars,
+    }
+    for n in TOP_NGRAMS:
+        signals[f"top_{n}gram_char_frac"] = top_ngram_chars(t.words, n) / n_chars
+    for n in DUP_NGRAMS:
+        signals[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(t.words, n) / n_chars
+    terminal = sum(line.endswith(_TERMINAL) and not line.endswith(("...", "…")) for line in t.lines) / n_lines
+    signals.update(
+        {
+            "lorem_ipsum": "lorem ipsum" in folded,
+            "curly_brace": "{" in text,
+            "terminal_punct_lines_frac": terminal,
+            "line_punct_ratio": sum(line.endswith(_TERMINAL) for line in t.lines) / n_lines,
+            "short_line_ratio": sum(len(line) <= _SHORT_LINE_CHARS for line in t.lines) / n_lines,
+            "char_dup_ratio": line_dup_chars / max(len(text.replace("\n", "")), 1),
+            "list_ratio": text.count("\n") / per_word,
+        }
+    )
+    return signals

@@ -1,0 +1,310 @@
+"""clean: remove boilerplate lines (web furniture) and keep every removal auditable.
+
+Three rules decide, in this order, and the first that fires names the removal:
+
+1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
+   log-in and subscription prompts, comment forms, share and read-more links, rights lines,
+   javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
+   most its `max_words` words, so a paragraph that merely mentions cookies stays.
+2. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
+   max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
+   floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
+   5-million-document corpus from losing every quotation found on three pages. When frequent lines
+   would make up more than `frequent_max_share` of a document's characters, the document is a copy of
+   another one, not a page with furniture: the rule is skipped for it and deduplication decides.
+3. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+   is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
+   terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
+   span with the highest score: a prose line scores its word count, a furniture line
+   -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
+   removed by an `edge_closing_rules` rule (comment form, log-in wall, subscription prompt)
+   -edge_closing_penalty. Everything outside the span is trimmed; inside it, short lines stay: there
+   they are headings and list items.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field, ValidationInfo, field_validator
+
+from pipeline.boilerplate import Rule, available_lists, load_rules, match
+from pipeline.line_counts import DocumentFrequency, line_hash
+from pipeline.records import described, rejections, split
+from pipeline.stage import GlobalStage, StageConfig, StageResult
+
+REMOVED_LINES_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("line_number", pa.int64(), nullable=False),
+        pa.field("line", pa.string(), nullable=False),
+        pa.field("rule", pa.string(), nullable=False),
+    ]
+)
+
+_SPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_CLOSERS = "\"'”’»)]*_ "
+_TERMINAL = frozenset(".!?。！？")
+# Han, kana and hangul: scripts written without spaces between words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+class CleanConfig(StageConfig):
+    # Rule lists (pipeline/data/boilerplate/<name>.toml) applied to every document: clean runs before
+    # language detection, and the patterns of one language rarely match prose in another.
+    rule_lists: list[str] = ["en", "de", "fr", "es"]
+    frequent_min_documents: int = Field(default=3, ge=2)
+    frequent_min_fraction: float = Field(default=1e-5, ge=0.0, le=1.0)
+    frequent_max_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    edge_max_words: int = Field(default=15, ge=0)
+    edge_min_words: int = Field(default=3, ge=0)
+    edge_line_penalty: float = Field(default=6.0, ge=0.0)
+    # Lines removed by these rules close an article (comment forms, log-in walls, subscription
+    # prompts): what follows them is rarely the article, so they weigh edge_closing_penalty instead.
+    edge_closing_rules: list[str] = ["comment_form", "login_prompt", "subscribe_prompt"]
+    edge_closing_penalty: float = Field(default=30.0, ge=0.0)
+
+    @field_validator("rule_lists")
+    @classmethod
+    def _known_lists(cls, value: list[str]) -> list[str]:
+        known = available_lists()
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown rule list {unknown[0]!r}; shipped lists: {', '.join(known)}")
+        return value
+
+    @field_validator("edge_closing_rules")
+    @classmethod
+    def _known_closing_rules(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        lists = info.data.get("rule_lists")
+        if lists is None:
+            return value  # rule_lists failed its own check, which is the error to report
+        known = {rule.name for rule in load_rules(tuple(lists))}
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown rule {unknown[0]!r}; rules of rule_lists: {', '.join(sorted(known))}")
+        return value
+
+
+def word_count(line: str) -> int:
+    """Whitespace tokens, with runs of CJK script counted as one word per two characters."""
+    cjk = len(_CJK.findall(line))
+    return len(line.split()) + cjk // 2
+
+
+def frequency_key(line: str) -> str:
+    """What counts as 'the same line' across documents: case, spacing and digits do not matter."""
+    return _DIGIT.sub("0", _SPACE.sub(" ", line).strip().casefold())
+
+
+def is_truncated(line: str) -> bool:
+    stripped = line.rstrip(_CLOSERS)
+    return stripped.endswith(("...", "…"))
+
+
+def has_terminal_punctuation(line: str) -> bool:
+    stripped = line.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _TERMINAL and not is_truncated(line)
+
+
+def _document_hashes(text: str) -> set[int]:
+    return {line_hash(key) for line in text.split("\n") if (key := frequency_key(line))}
+
+
+def _best_span(scores: list[float]) -> tuple[int, int]:
+    """(first, last) index of the contiguous span with the largest sum; the earliest such span on ties."""
+    best, best_span = 0.0, (0, -1)
+    total, start = 0.0, 0
+    for i, score in enumerate(scores):
+        if total <= 0:
+            total, start = 0.0, i
+        total += score
+        if total > best:
+            best, best_span = total, (start, i)
+    return best_span
+
+
+class Clean(GlobalStage):
+    name = "clean"
+    config_class = CleanConfig
+    config: CleanConfig
+
+    def __init__(self, config: CleanConfig) -> None:
+        super().__init__(config)
+        self._rules: tuple[Rule, ...] = load_rules(tuple(config.rule_lists))
+        self._closing = frozenset(config.edge_closing_rules)
+        self._frequency = DocumentFrequency()
+        self._threshold = config.frequent_min_documents
+        self._distinct = 0
+
+    def output_fields(self) -> list[pa.Field]:
+        return [
+            described(
+                "removed_lines",
+                pa.int64(),
+                "Number of non-blank lines the clean stage removed as boilerplate "
+                "(each listed with its rule in the report's removed_lines.parquet).",
+            )
+        ]
+
+    def card_notes(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "rule_lists": c.rule_lists,
+            "frequent_line": f"in >= max({c.frequent_min_documents}, ceil({c.frequent_min_fraction} x documents)) "
+            f"documents, unless frequent lines exceed {c.frequent_max_share:.0%} of the document",
+            "edge_trim": f"furniture (< {c.edge_max_words} words without terminal punctuation, "
+            f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
+            f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
+            f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+        }
+
+    # -- pass 1 ---------------------------------------------------------------------------------
+
+    def prepare(self, batch: pa.RecordBatch) -> np.ndarray:
+        hashes: list[int] = []
+        for text in batch.column("text").to_pylist():
+            hashes.extend(_document_hashes(text))
+        return np.array(hashes, dtype=np.uint64)
+
+    def collect(self, batch: pa.RecordBatch, prepared: np.ndarray) -> None:
+        self._frequency.add(prepared, batch.num_rows)
+
+    def decide(self) -> None:
+        c = self.config
+        documents = self._frequency.documents
+        self._threshold = max(c.frequent_min_documents, math.ceil(c.frequent_min_fraction * documents))
+        self._frequency.finish(self._threshold)
+        self._peak = self._frequency.peak_bytes
+        self._documents = documents
+
+    def bytes_per_document(self) -> int:
+        documents = getattr(self, "_documents", 0)
+        return math.ceil(getattr(self, "_peak", 0) / documents) if documents else 0
+
+    # -- pass 2 ---------------------------------------------------------------------------------
+
+    def _line_rules(self, lines: list[str], counts: np.ndarray) -> list[str | None]:
+        """The rule removing each line (None: kept; blank lines are always None)."""
+        c = self.config
+        rules: list[str | None] = [None] * len(lines)
+        words = [word_count(line) for line in lines]
+        for i, line in enumerate(lines):
+            if words[i]:
+                rules[i] = match(self._rules, _SPACE.sub(" ", line).strip().casefold(), words[i])
+
+        frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
+        if any(frequent):
+            total = sum(len(line) for line in lines if line.strip())
+            share = sum(len(lines[i]) for i in range(len(lines)) if frequent[i]) / max(total, 1)
+            if share <= c.frequent_max_share:
+                for i in range(len(lines)):
+                    if frequent[i]:
+                        rules[i] = "frequent_line"
+
+        def furniture(i: int) -> bool:
+            n = words[i]
+            if n < c.edge_min_words:
+                return True
+            if is_truncated(lines[i]):
+                return True
+            return n < c.edge_max_words and not has_terminal_punctuation(lines[i])
+
+        # The kept body is the span with the largest score: prose lines add their word count, furniture
+        # and lines already removed subtract `edge_line_penalty` (closing lines `edge_closing_penalty`).
+        # A block of teasers separated from the article by a wall of furniture is trimmed with it;
+        # lines inside the span always stay.
+        scores = [0.0] * len(lines)
+        prose = False
+        for i in range(len(lines)):
+            if not words[i]:
+                continue
+            if rules[i] is not None or furniture(i):
+                # A line of a list weighs half a navigation label: lists inside articles are common.
+                short = rules[i] is not None or words[i] < c.edge_min_words
+                scores[i] = -c.edge_line_penalty if short else -c.edge_line_penalty / 2
+                if rules[i] in self._closing:
+                    scores[i] = -c.edge_closing_penalty
+            else:
+                scores[i] = float(words[i])
+                prose = True
+
+        if not prose:
+            return rules  # nothing but short lines (a list, a poem): not furniture around an article
+        start, end = _best_span(scores)
+        for i in range(len(lines)):
+            if rules[i] is None and words[i] and (i < start or i > end):
+                rules[i] = "edge_head" if i < start else "edge_tail"
+        return rules
+
+    @staticmethod
+    def _rebuild(lines: list[str], rules: list[str | None]) -> str:
+        # Removing a line between two blank runs must not widen the paragraph break: the longest
+        # original run around the removed lines is kept.
+        out: list[str] = []
+        run = best = 0
+        for line, rule in zip(lines, rules, strict=True):
+            if not line.strip():
+                run += 1
+            elif rule is not None:
+                best, run = max(best, run), 0
+            else:
+                if out:
+                    out.extend([""] * max(best, run))
+                out.append(line)
+                run = best = 0
+        return "\n".join(out)
+
+    def apply(self, batch: pa.RecordBatch) -> StageResult:
+        texts = batch.column("text").to_pylist()
+        ids = batch.column("id").to_pylist()
+        documents = [text.split("\n") for text in texts]
+        keys = [[frequency_key(line) for line in lines] for lines in documents]
+        flat = np.array([line_hash(k) if k else 0 for doc in keys for k in doc], dtype=np.uint64)
+        flat_counts = self._frequency.counts(flat)
+
+        cleaned: list[str] = []
+        removed_counts: list[int] = []
+        empty: list[bool] = []
+        details: list[str] = []
+        side: dict[str, list[Any]] = {"id": [], "line_number": [], "line": [], "rule": []}
+        offset = 0
+        for rid, lines in zip(ids, documents, strict=True):
+            counts = flat_counts[offset : offset + len(lines)]
+            offset += len(lines)
+            rules = self._line_rules(lines, counts)
+            removed = Counter[str]()
+            for number, (line, rule) in enumerate(zip(lines, rules, strict=True), start=1):
+                if rule is not None:
+                    side["id"].append(rid)
+                    side["line_number"].append(number)
+                    side["line"].append(line)
+                    side["rule"].append(rule)
+                    removed[rule] += 1
+            text = self._rebuild(lines, rules)
+            cleaned.append(text)
+            removed_counts.append(sum(removed.values()))
+            is_empty = not text.strip()
+            empty.append(is_empty)
+            if is_empty:
+                by_rule = ", ".join(f"{rule}×{n}" for rule, n in sorted(removed.items()))
+                details.append(f"all {sum(removed.values())} non-blank lines removed ({by_rule})")
+
+        index = batch.schema.get_field_index("text")
+        annotated = batch.set_column(index, batch.schema.field("text"), pa.array(cleaned, pa.string()))
+        annotated = annotated.append_column(self.output_fields()[0], pa.array(removed_counts, pa.int64()))
+        return StageResult(
+            kept=split(annotated, empty),
+            rejected=rejections(batch, empty, self.name, "empty_after_clean", details),
+            side={"removed_lines": pa.RecordBatch.from_pydict(side, schema=REMOVED_LINES_SCHEMA)},
+        )
+
+    @property
+    def threshold(self) -> int:
+        return self._threshold

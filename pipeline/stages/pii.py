@@ -1,0 +1,73 @@
+"""pii: replace e-mail addresses, IP addresses, phone numbers, payment cards and secrets with placeholders.
+
+The detectors live in pipeline/pii_patterns.py. Each kind can be switched off in config; a switched-off
+kind is not looked for and its count is null (unknown), not 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.pii_patterns import DETECTORS, redact
+from pipeline.records import described, empty_ledger
+from pipeline.stage import MapStage, StageConfig, StageResult
+
+KINDS = ("email", "ip", "phone", "card", "secret")
+_DESCRIPTIONS = {
+    "email": "e-mail addresses replaced by `<EMAIL>`",
+    "ip": "IPv4/IPv6 addresses replaced by `<IP>` (not loopback, 0.0.0.0, netmasks or version numbers)",
+    "phone": "phone numbers replaced by `<PHONE>` (international, North American and trunk-0 national formats)",
+    "card": "Luhn-valid payment card numbers replaced by `<CARD>`",
+    "secret": "API keys, tokens, private key blocks and `key = value` secrets replaced by `<SECRET>`",
+}
+
+
+class PiiConfig(StageConfig):
+    email: bool = True
+    ip: bool = True
+    phone: bool = True
+    card: bool = True
+    secret: bool = True
+
+
+class Pii(MapStage):
+    name = "pii"
+    config_class = PiiConfig
+    config: PiiConfig
+
+    def __init__(self, config: PiiConfig) -> None:
+        super().__init__(config)
+        # DETECTORS is ordered (secrets first); keep that order for the enabled kinds.
+        self._kinds = [kind for kind in DETECTORS if getattr(config, kind)]
+
+    def output_fields(self) -> list[pa.Field]:
+        struct = pa.struct([pa.field(kind, pa.int64()) for kind in KINDS])
+        parts = "; ".join(f"`{kind}`: {_DESCRIPTIONS[kind]}" for kind in KINDS)
+        return [
+            described(
+                "pii",
+                struct,
+                "Personal data and secrets the pii stage replaced, counted per kind "
+                f"(null: kind switched off). {parts}.",
+            )
+        ]
+
+    def card_notes(self) -> dict[str, Any]:
+        return {"kinds": self._kinds, "placeholders": {k: DETECTORS[k][0] for k in self._kinds}}
+
+    def scrub(self, text: str) -> tuple[str, dict[str, int | None]]:
+        counts: dict[str, int | None] = dict.fromkeys(KINDS)
+        for kind in self._kinds:
+            text, counts[kind] = redact(text, kind)
+        return text, counts
+
+    def process(self, batch: pa.RecordBatch) -> StageResult:
+        results = [self.scrub(text) for text in batch.column("text").to_pylist()]
+        index = batch.schema.get_field_index("text")
+        field = self.output_fields()[0]
+        annotated = batch.set_column(
+            index, batch.schema.field("text"), pa.array([text for text, _ in results], pa.string())
+        ).append_column(field, pa.array([counts for _, counts in results], field.type))
+        return StageResult(kept=annotated, rejected=empty_ledger())

@@ -1,0 +1,327 @@
+"""clean: rule lists, the corpus line-frequency pass, edge trimming, the audit table and rejections."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import FIXTURES, REPO, read_dataset, read_ledger, write
+
+from pipeline.errors import UsageError
+from pipeline.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.clean import Clean, CleanConfig, frequency_key
+from pipeline.stages.normalize import Normalize, NormalizeConfig
+
+ARTICLE = (
+    "The council met on Tuesday to discuss the new budget for the library and the public pool. "
+    "Members agreed that both buildings need repairs before the winter season begins in earnest."
+)
+
+
+def paragraph(topic: str) -> str:
+    return (
+        f"This paragraph is about {topic} and it is long enough to count as prose in every sense. "
+        f"It ends with a full stop, like the other sentences written about {topic} here."
+    )
+
+
+def removed_lines(result) -> pa.Table:
+    return pq.read_table(result.report / "removed_lines.parquet")
+
+
+def run_clean(texts: list[str], **config) -> tuple[list[str | None], list[dict]]:
+    """Run the stage on one batch; returns the cleaned texts (None: rejected) and the audit rows."""
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": [f"d{i}" for i in range(len(texts))],
+            "text": texts,
+            "source": [f"s{i}" for i in range(len(texts))],
+            "url": [None] * len(texts),
+            "file": ["f"] * len(texts),
+        }
+    )
+    stage = Clean(CleanConfig(**config))
+    stage.collect(batch, stage.prepare(batch))
+    stage.decide()
+    result = stage.apply(batch)
+    kept = dict(zip(result.kept.column("id").to_pylist(), result.kept.column("text").to_pylist(), strict=True))
+    return [kept.get(f"d{i}") for i in range(len(texts))], result.side["removed_lines"].to_pylist()
+
+
+# -- the seed pages -------------------------------------------------------------------------------
+
+
+def test_seed_pages_lose_their_furniture_and_keep_their_articles(run_pipeline) -> None:
+    result = run_pipeline(REPO / "raw")
+    assert result.records_published == 5
+    data = read_dataset(result.dataset)
+    texts = dict(zip(data.column("source").to_pylist(), data.column("text").to_pylist(), strict=True))
+    audit = removed_lines(result).to_pylist()
+    removed = {row["line"] for row in audit}
+
+    for furniture in [
+        "Leave a Reply",
+        "Your email address will not be published. Required fields are marked *",
+        "Main Menu",
+        "Home / CIO / The CMO & CIO: A Beautiful Friendship",
+        "Show More",
+        "We use cookies on our website",
+        "Register or Login to continue",
+        "Sign in",
+        "Unsubscribe at any time",
+        "TAGS: CIO CMO Executive Education Marketing Mike Moran",
+        "About the author",
+        "View author's profile",
+    ]:
+        assert furniture in removed, furniture
+        assert all(furniture not in text.split("\n") for text in texts.values()), furniture
+    assert any(line.startswith("This website uses cookies") for line in removed)
+
+    # Every seed keeps its article: its first and last real paragraphs survive.
+    for source, first, last in [
+        ("000_9bc0f25a4e0874a5.txt", "As the customer demand for digital", "needs to blossom into more than"),
+        ("001_186b5cfa44f12291.txt", "Many people in the digital field", "will drive authentic, consistent"),
+        ("002_6fa8fbbefa0e3860.txt", "A good buddy cop movie", "quite the dynamic duo"),
+        ("003_bc2d01779e9329f0.txt", "Today's connected customer", "involve CIOs when planning new"),
+        ("004_f3e0b8c3ab097675.txt", "I won’t show you all the studies", "I’d start looking for a place"),
+    ]:
+        assert first in texts[source] and last in texts[source], source
+    # Headings inside an article are content.
+    assert "\nDifferent Interests\n" in texts["000_9bc0f25a4e0874a5.txt"]
+    # The related-posts teasers after the log-in wall and the comment box are gone with them.
+    assert "Top tips to uncovering consumer insights" not in texts["003_bc2d01779e9329f0.txt"]
+    assert "Matt Whale" not in texts["003_bc2d01779e9329f0.txt"]
+
+    # The published count equals the audit rows per record.
+    per_id = Counter(row["id"] for row in audit)
+    for rid, count in zip(data.column("id").to_pylist(), data.column("removed_lines").to_pylist(), strict=True):
+        assert per_id[rid] == count
+
+
+def test_removed_lines_table_names_document_line_and_rule(run_pipeline) -> None:
+    result = run_pipeline(REPO / "raw")
+    table = removed_lines(result)
+    assert table.column_names == ["id", "line_number", "line", "rule"]
+    raw = (REPO / "raw" / "002_6fa8fbbefa0e3860.txt").read_text(encoding="utf-8")
+    # Line numbers count lines of the text as clean received it, after normalize.
+    source = Normalize(NormalizeConfig()).normalize(raw).split("\n")
+    data = read_dataset(result.dataset).to_pylist()
+    rid = next(r["id"] for r in data if r["source"] == "002_6fa8fbbefa0e3860.txt")
+    rows = [r for r in table.to_pylist() if r["id"] == rid]
+    assert rows
+    for row in rows:
+        assert source[row["line_number"] - 1] == row["line"]
+    assert {r["line"]: r["rule"] for r in rows}["Leave a Reply"] == "comment_form"
+
+
+# -- rule lists -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("We use cookies to improve your experience. Accept all cookies", "cookie_notice"),
+        ("Sign up", "login_prompt"),
+        ("Subscribe to our newsletter", "subscribe_prompt"),
+        ("Leave a comment", "comment_form"),
+        ("Share on Facebook", "share_links"),
+        ("Read more", "read_more"),
+        ("© 2024 Example Media. All rights reserved.", "rights"),
+        ("Please enable JavaScript to view the comments.", "javascript"),
+        ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.", "lorem_ipsum"),
+        ("Skip to content", "navigation"),
+        ("Diese Website verwendet Cookies.", "cookie_notice"),
+        ("Tous droits réservés.", "rights"),
+        ("Leer más", "read_more"),
+    ],
+)
+def test_rule_lists_remove_web_furniture(line: str, rule: str) -> None:
+    texts, audit = run_clean([f"{ARTICLE}\n\n{line}\n\n{ARTICLE} Again."])
+    assert line not in texts[0]
+    assert [(r["line"], r["rule"]) for r in audit] == [(line, rule)]
+
+
+def test_rules_spare_long_paragraphs_that_mention_furniture_words() -> None:
+    prose = (
+        "Regulators asked why this website uses cookies at all, and the company replied that it needs them "
+        "to remember the language a reader chose, which the court found reasonable after a long hearing "
+        "in which both sides read from the privacy policy and the newsletter archive."
+    )
+    texts, audit = run_clean([f"{ARTICLE}\n\n{prose}\n\n{ARTICLE}"])
+    assert prose in texts[0]
+    assert audit == []
+
+
+def test_unknown_rule_list_is_a_usage_error(tmp_path: Path, run_pipeline) -> None:
+    write(tmp_path / "in" / "a.txt", ARTICLE)
+    with pytest.raises(UsageError, match=r"unknown rule list 'xx'"):
+        run_pipeline(tmp_path / "in", 'clean.rule_lists=["en", "xx"]')
+
+
+# -- edge trimming --------------------------------------------------------------------------------
+
+
+def test_short_lines_are_trimmed_at_the_edges_and_kept_inside() -> None:
+    text = "\n".join(
+        [
+            "Products",
+            "Pricing",
+            "Company blog",
+            "",
+            paragraph("rivers"),
+            "",
+            "Why rivers flood",
+            "",
+            paragraph("floods"),
+            "",
+            "Posted by Jane",
+            "Older entries",
+        ]
+    )
+    texts, audit = run_clean([text])
+    assert texts[0].split("\n") == [paragraph("rivers"), "", "Why rivers flood", "", paragraph("floods")]
+    assert {(r["line"], r["rule"]) for r in audit} == {
+        ("Products", "edge_head"),
+        ("Pricing", "edge_head"),
+        ("Company blog", "edge_head"),
+        ("Posted by Jane", "author_box"),
+        ("Older entries", "edge_tail"),
+    }
+
+
+def test_comments_after_a_closing_line_are_trimmed_unless_closing_rules_are_emptied() -> None:
+    comments = ["Great post, thanks a lot for sharing this with all of us.", "I agree with every word you wrote here."]
+    text = "\n\n".join([paragraph("one"), paragraph("two"), "Leave a Reply", *comments])
+    texts, audit = run_clean([text])
+    assert texts[0] == f"{paragraph('one')}\n\n{paragraph('two')}"
+    assert [r["rule"] for r in audit] == ["comment_form", "edge_tail", "edge_tail"]
+    # As a plain removed line, "Leave a Reply" weighs less than the 19 words of prose after it.
+    texts, audit = run_clean([text], edge_closing_rules=[])
+    assert all(c in texts[0] for c in comments)
+    assert [r["rule"] for r in audit] == ["comment_form"]
+
+
+def test_unknown_closing_rule_is_a_usage_error(tmp_path: Path, run_pipeline) -> None:
+    write(tmp_path / "in" / "a.txt", ARTICLE)
+    with pytest.raises(UsageError, match=r"clean.edge_closing_rules: .*unknown rule 'comments'"):
+        run_pipeline(tmp_path / "in", 'clean.edge_closing_rules=["comments"]')
+
+
+def test_a_document_of_short_lines_only_is_not_trimmed() -> None:
+    poem = "Roses in the rain\nLeaves upon the stone\nEvening comes again\nAnd I walk home alone"
+    texts, audit = run_clean([poem])
+    assert texts[0] == poem
+    assert audit == []
+
+
+# -- the corpus line-frequency pass ---------------------------------------------------------------
+
+
+def test_lines_in_many_documents_are_removed_and_rare_ones_kept() -> None:
+    banner = "Powered by ExampleCMS — proudly serving independent journalism since 2009, every day."
+    shared_by_two = "As the old saying goes, the early bird catches the worm, and so it proved once more."
+    texts = [f"{paragraph(t)}\n\n{banner}\n\n{paragraph(t + ' again')}" for t in ("a", "b", "c", "d")]
+    texts[0] += f"\n\n{shared_by_two}\n\n{paragraph('end a')}"
+    texts[1] += f"\n\n{shared_by_two}\n\n{paragraph('end b')}"
+    cleaned, audit = run_clean(texts)
+    assert all(banner not in t for t in cleaned)
+    assert {r["rule"] for r in audit if r["line"] == banner} == {"frequent_line"}
+    # Two of four documents is below the floor of frequent_min_documents = 3.
+    assert shared_by_two in cleaned[0] and shared_by_two in cleaned[1]
+
+
+def test_frequency_threshold_scales_with_the_corpus() -> None:
+    stage = Clean(CleanConfig(frequent_min_documents=3, frequent_min_fraction=0.001))
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": [str(i) for i in range(5000)],
+            "text": [f"doc {i}" for i in range(5000)],
+            "source": ["s"] * 5000,
+            "url": [None] * 5000,
+            "file": ["f"] * 5000,
+        }
+    )
+    stage.collect(batch, stage.prepare(batch))
+    stage.decide()
+    assert stage.threshold == 5  # ceil(0.001 x 5000)
+    small = Clean(CleanConfig(frequent_min_documents=3, frequent_min_fraction=0.001))
+    small.collect(batch.slice(0, 5), small.prepare(batch.slice(0, 5)))
+    small.decide()
+    assert small.threshold == 3
+
+
+def test_copies_of_one_document_are_left_to_deduplication(tmp_path: Path, run_pipeline) -> None:
+    for i in range(3):
+        write(tmp_path / "in" / f"{i}.txt", f"{paragraph('copies')}\n\n{paragraph('more copies')}")
+    result = run_pipeline(tmp_path / "in", 'run.stages=["normalize", "clean", "dedup_exact", "language"]')
+    ledger = read_ledger(result).to_pylist()
+    assert result.records_published == 1
+    assert sorted(r["reason"] for r in ledger) == ["exact_duplicate", "exact_duplicate"]
+
+
+def test_document_frequency_counts_distinct_documents_across_flushes(monkeypatch) -> None:
+    import pipeline.line_counts as line_counts
+
+    monkeypatch.setattr(line_counts, "_MIN_FLUSH", 4)
+    counter = DocumentFrequency()
+    keys = [line_hash(frequency_key(f"line {c}")) for c in "abcdef"]
+    # Ten documents, added one at a time so the buffer is merged many times.
+    documents = [[0, 1], [0, 2], [0], [1, 3], [0, 4], [5], [0, 1], [2], [0], [1]]
+    for doc in documents:
+        counter.add(np.array(sorted({keys[i] for i in doc}), dtype=np.uint64), 1)
+    counter.finish(threshold=1)
+    expected = Counter(i for doc in documents for i in set(doc))
+    assert counter.counts(np.array(keys, dtype=np.uint64)).tolist() == [expected[i] for i in range(6)]
+    assert counter.documents == 10
+
+
+def test_frequency_key_ignores_case_spacing_and_digits() -> None:
+    assert frequency_key("  Copyright   2019 ACME ") == frequency_key("copyright 2024 acme")
+
+
+# -- rejection, audit, determinism ----------------------------------------------------------------
+
+
+def test_a_page_of_nothing_but_furniture_is_rejected(tmp_path: Path, run_pipeline) -> None:
+    write(tmp_path / "in" / "furniture.txt", "Main Menu\nSign in\n\nLeave a Reply\n\nRead more")
+    write(tmp_path / "in" / "article.txt", f"{ARTICLE}\n\n{paragraph('x')}\n\n{paragraph('y')}")
+    result = run_pipeline(tmp_path / "in", 'run.stages=["normalize", "clean", "language"]')
+    (row,) = read_ledger(result).to_pylist()
+    assert (row["source"], row["stage"], row["reason"]) == ("furniture.txt", "clean", "empty_after_clean")
+    assert row["detail"].startswith("all 4 non-blank lines removed")
+    assert row["text"].startswith("Main Menu")  # the ledger keeps the text as it reached clean
+    assert len([r for r in removed_lines(result).to_pylist() if r["line"] == "Sign in"]) == 1
+
+
+def test_output_does_not_depend_on_batch_size(tmp_path: Path, run_pipeline) -> None:
+    a = run_pipeline(REPO / "raw", "run.batch_size=1", name="a", output=tmp_path / "a")
+    b = run_pipeline(REPO / "raw", "run.batch_size=1000", name="b", output=tmp_path / "b")
+    assert read_dataset(a.dataset).equals(read_dataset(b.dataset))
+    assert removed_lines(a).equals(removed_lines(b))
+
+
+# -- real pages from the article-extraction benchmark ---------------------------------------------
+
+
+def _tokens(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\w+", text))
+
+
+def test_benchmark_pages_keep_the_article_and_lose_navigation() -> None:
+    pages = json.loads((FIXTURES / "article_extraction" / "first3.json").read_text(encoding="utf-8"))
+    keys = sorted(pages)
+    cleaned, _ = run_clean([pages[k]["html_text"] for k in keys])
+    for key, text in zip(keys, cleaned, strict=True):
+        truth = _tokens(pages[key]["article_body"])
+        before, after = _tokens(pages[key]["html_text"]), _tokens(text or "")
+        recall = sum((truth & after).values()) / sum(truth.values())
+        precision_before = sum((truth & before).values()) / sum(before.values())
+        precision_after = sum((truth & after).values()) / sum(after.values())
+        assert recall >= 0.95, key
+        assert precision_after > precision_before + 0.1, key
