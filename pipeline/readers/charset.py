@@ -25,6 +25,7 @@ _SUPERSETS = {
     "iso-8859-9": "cp1254",
     "latin5": "cp1254",
     "iso-8859-11": "cp874",
+    "windows-874": "cp874",
     "tis-620": "cp874",
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -48,7 +49,7 @@ _SUPERSETS = {
 }
 
 # Single-byte legacy codecs: any byte string decodes, so a wrong label never fails loudly.
-_SINGLE_BYTE = re.compile(r"^(cp12\d\d|cp874|iso8859_\d+|latin_1|mac_\w+|koi8_\w|cp8\d\d|ascii)$")
+_SINGLE_BYTE = re.compile(r"^(cp12\d\d|cp874|cp8\d\d|iso8859-\d+|koi8-\w|mac-\w+|ascii)$")
 
 _CHARSET_PARAM = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
 _META = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)

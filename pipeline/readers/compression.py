@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 from pathlib import Path
 from typing import BinaryIO
@@ -32,7 +33,8 @@ def open_binary(path: Path) -> BinaryIO:
     if suffix == ".zst":
         import zstandard
 
-        return zstandard.open(path, "rb")  # type: ignore[return-value]
+        # zstandard's reader has no readline(); buffering adds it (line-based readers need it).
+        return io.BufferedReader(zstandard.open(path, "rb"), buffer_size=1 << 16)  # type: ignore[arg-type]
     return path.open("rb")
 
 

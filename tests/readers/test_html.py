@@ -6,6 +6,7 @@ import gzip
 from pathlib import Path
 
 from helpers import FIXTURES, write
+
 from readers.web_helpers import ANY_LANGUAGE, copy_to, ledger_rows, published_rows
 
 PAGE = FIXTURES / "web" / "die-partei.net.luebeck.html"
@@ -60,7 +61,7 @@ def test_declared_meta_charset_is_used(run_pipeline, tmp_path: Path) -> None:
     result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
     [row] = published_rows(result)
     assert row["metadata"]["encoding"] == "cp1251"
-    assert "Статья" == row["metadata"]["title"]
+    assert row["metadata"]["title"] == "Статья"
 
 
 def test_navigation_only_page_is_rejected_as_no_content(run_pipeline, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 from helpers import FIXTURES, write
+
 from readers.web_helpers import ANY_LANGUAGE, copy_to, ingest_notes, ledger_rows, per_file, published_rows
 
 WEB = FIXTURES / "web"
@@ -117,7 +118,7 @@ def test_truncated_archive_is_one_corrupt_row(run_pipeline, tmp_path: Path) -> N
 
 
 def test_pdf_and_error_responses_are_rejected_with_their_type(run_pipeline, tmp_path: Path) -> None:
-    pdf = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+    pdf = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n" + b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\n"
     missing = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\n<html><body><h1>Not found</h1></body></html>"
     archive = _warc_record("response", "http://example.org/a.pdf", pdf, "11111111-1111-1111-1111-111111111111")
     archive += _warc_record("response", "http://example.org/gone", missing, "22222222-2222-2222-2222-222222222222")
