@@ -1,0 +1,105 @@
+"""Archive ingest speed: FastWARC vs warcio as the record reader, then the whole ingest (pages/s, MB/s).
+
+pip install warcio   # only for the reader comparison; not a pipeline dependency
+PYTHONPATH=. python benchmarks/ingest_warc.py [--evaldata /work/shared/evaldata] [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline.config import IngestConfig
+from pipeline.ingest import ingest, list_inputs
+
+SAMPLES = [
+    "resiliparse-cc-warc/warcfile.warc.gz",
+    "cc-whirlwind/whirlwind.warc.gz",
+    "commoncrawl-2008-arc/small-sample-1213893279526_0.arc",
+]
+
+
+def fastwarc_pass(data: bytes) -> int:
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    n = 0
+    for record in ArchiveIterator(io.BytesIO(data), record_types=WarcRecordType.any_type, parse_http=True):
+        record.reader.read()
+        n += 1
+    return n
+
+
+def warcio_pass(data: bytes) -> int:
+    from warcio.archiveiterator import ArchiveIterator
+
+    n = 0
+    for record in ArchiveIterator(io.BytesIO(data), arc2warc=True):
+        record.content_stream().read()
+        n += 1
+    return n
+
+
+def reader_table(evaldata: Path, repeat: int) -> None:
+    print("Record readers: iterate every record and read its payload (no extraction)\n")
+    print("| file | reader | records | records/s | MB/s (file bytes) | note |")
+    print("|---|---|---|---|---|---|")
+    for sample in SAMPLES:
+        data = (evaldata / sample).read_bytes()
+        for name, fn in (("fastwarc", fastwarc_pass), ("warcio", warcio_pass)):
+            try:
+                start = time.perf_counter()
+                for _ in range(repeat):
+                    count = fn(data)
+                seconds = time.perf_counter() - start
+            except ImportError:
+                print(f"| {Path(sample).name} | {name} | - | - | - | not installed |")
+                continue
+            except Exception as exc:
+                print(f"| {Path(sample).name} | {name} | - | - | - | fails: {type(exc).__name__}: {str(exc)[:60]} |")
+                continue
+            rate = count * repeat / seconds
+            mbs = len(data) * repeat / seconds / 1e6
+            print(f"| {Path(sample).name} | {name} | {count} | {rate:,.0f} | {mbs:,.1f} | |")
+
+
+def ingest_table(evaldata: Path) -> None:
+    print("\nWhole ingest (read, decode, extract with trafilatura) on one core\n")
+    print("| input | documents | published | seconds | pages/s | MB/s (file) | MB/s (uncompressed) |")
+    print("|---|---|---|---|---|---|---|")
+    config = IngestConfig()
+    for sample in SAMPLES:
+        path = evaldata / sample
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            shutil.copy(path, copy)
+            files = list_inputs(copy, [])
+            start = time.perf_counter()
+            documents = published = 0
+            for batch in ingest(files, config, 1000):
+                documents += batch.kept.num_rows + batch.rejected.num_rows
+                published += batch.kept.num_rows
+            seconds = time.perf_counter() - start
+        size = path.stat().st_size
+        raw = len(gzip.decompress(path.read_bytes())) if path.suffix == ".gz" else size
+        print(
+            f"| {path.name} | {documents} | {published} | {seconds:.2f} | {documents / seconds:.1f} | "
+            f"{size / seconds / 1e6:.2f} | {raw / seconds / 1e6:.2f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--evaldata", type=Path, default=Path("/work/shared/evaldata"))
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    reader_table(args.evaldata, args.repeat)
+    ingest_table(args.evaldata)
+
+
+if __name__ == "__main__":
+    main()
