@@ -36,7 +36,7 @@ METADATA_NAMES = [f.name for f in METADATA_FIELDS]
 
 
 def _metadata_description() -> str:
-    parts = "; ".join(f"`{f.name}`: {description_of(f)}" for f in METADATA_FIELDS)
+    parts = "; ".join(f"`{f.name}`: {description_of(f).rstrip('.')}" for f in METADATA_FIELDS)
     return f"Provenance from ingest, a struct of nullable strings: {parts}"
 
 

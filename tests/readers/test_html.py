@@ -91,3 +91,23 @@ def test_format_override_reads_any_suffix_as_html(run_pipeline, tmp_path: Path) 
     assert "<html" in as_text[0]["text"].lower()
     assert "<html" not in as_html[0]["text"].lower()
     assert as_html[0]["metadata"]["content_type"] == "text/html"
+
+
+def test_metadata_struct_round_trips_through_load_dataset(run_pipeline, tmp_path: Path) -> None:
+    from datasets import load_dataset
+
+    copy_to(tmp_path / "in", PAGE)
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    dataset = load_dataset(str(result.dataset), split="train", cache_dir=str(tmp_path / "cache"))
+    assert set(dataset.features["metadata"]) == {
+        "title",
+        "date",
+        "encoding",
+        "content_type",
+        "warc_record_id",
+        "warc_date",
+    }
+    assert dataset[0]["metadata"]["date"] == "2012-05-31"
+    assert dataset[0]["metadata"]["warc_date"] is None
+    card = (result.dataset / "README.md").read_text(encoding="utf-8")
+    assert "`metadata`" in card and "`warc_record_id`" in card

@@ -148,3 +148,14 @@ def test_every_record_of_a_whole_archive_is_accounted_for(run_pipeline, tmp_path
     assert ingest_notes(result)["skipped_non_document_records"] == others
     sources = [r["source"] for r in published_rows(result)] + [r["source"] for r in ledger_rows(result)]
     assert len(set(sources)) == documents
+
+
+def test_archive_output_is_byte_identical_for_any_batch_size(run_pipeline, tmp_path: Path) -> None:
+    copy_to(tmp_path / "in", CC_SAMPLE)
+    copy_to(tmp_path / "in", WEB / "cc-2008-sample.arc")
+    small = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "run.batch_size=3", name="small")
+    large = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "run.batch_size=1000", name="large")
+    shards = sorted(p.name for p in (small.dataset / "data").glob("*.parquet"))
+    assert shards == sorted(p.name for p in (large.dataset / "data").glob("*.parquet"))
+    for name in shards:
+        assert (small.dataset / "data" / name).read_bytes() == (large.dataset / "data" / name).read_bytes()
