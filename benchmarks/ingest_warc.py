@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import resource
 import shutil
 import tempfile
 import time
@@ -67,38 +68,52 @@ def reader_table(evaldata: Path, repeat: int) -> None:
             print(f"| {Path(sample).name} | {name} | {count} | {rate:,.0f} | {mbs:,.1f} | |")
 
 
-def ingest_table(evaldata: Path) -> None:
-    print("\nWhole ingest (read, decode, extract with trafilatura) on one core\n")
-    print("| input | documents | published | seconds | pages/s | MB/s (file) | MB/s (uncompressed) |")
-    print("|---|---|---|---|---|---|---|")
-    config = IngestConfig()
+def _cpu_seconds() -> float:
+    """CPU time of this process plus its finished children (the extraction workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def ingest_table(evaldata: Path, copies: int) -> None:
+    print(f"\nWhole ingest (read, decode, extract with trafilatura), each input copied {copies}x\n")
+    print(
+        "| input | workers | documents | published | seconds | pages/s | MB/s (file) | MB/s (uncompressed) "
+        "| CPU ms/page |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for sample in SAMPLES:
         path = evaldata / sample
-        with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / path.name
-            shutil.copy(path, copy)
-            files = list_inputs(copy, [])
-            start = time.perf_counter()
-            documents = published = 0
-            for batch in ingest(files, config, 1000):
-                documents += batch.kept.num_rows + batch.rejected.num_rows
-                published += batch.kept.num_rows
-            seconds = time.perf_counter() - start
-        size = path.stat().st_size
-        raw = len(gzip.decompress(path.read_bytes())) if path.suffix == ".gz" else size
-        print(
-            f"| {path.name} | {documents} | {published} | {seconds:.2f} | {documents / seconds:.1f} | "
-            f"{size / seconds / 1e6:.2f} | {raw / seconds / 1e6:.2f} |"
-        )
+        size = path.stat().st_size * copies
+        raw = (len(gzip.decompress(path.read_bytes())) if path.suffix == ".gz" else path.stat().st_size) * copies
+        for workers in (1, 2):
+            config = IngestConfig(workers=workers)
+            with tempfile.TemporaryDirectory() as tmp:
+                for i in range(copies):
+                    shutil.copy(path, Path(tmp) / f"{i:03d}-{path.name}")
+                files = list_inputs(Path(tmp), [])
+                start = time.perf_counter()
+                cpu = _cpu_seconds()
+                documents = published = 0
+                for batch in ingest(files, config, 1000):
+                    documents += batch.kept.num_rows + batch.rejected.num_rows
+                    published += batch.kept.num_rows
+                seconds = time.perf_counter() - start
+                cpu = _cpu_seconds() - cpu
+            print(
+                f"| {path.name} | {workers} | {documents} | {published} | {seconds:.2f} | {documents / seconds:.1f} | "
+                f"{size / seconds / 1e6:.2f} | {raw / seconds / 1e6:.2f} | {1000 * cpu / documents:.0f} |"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--evaldata", type=Path, default=Path("/work/shared/evaldata"))
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--copies", type=int, default=8, help="copies of each input for the ingest table")
     args = parser.parse_args()
     reader_table(args.evaldata, args.repeat)
-    ingest_table(args.evaldata)
+    ingest_table(args.evaldata, args.copies)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ class IngestConfig(StageConfig):
     html_favor: Literal["precision", "balanced", "recall"] = "precision"
     html_include_tables: bool = True
     html_include_comments: bool = False
+    # Processes extracting HTML main content in parallel (1: in the ingest process). Output is the
+    # same for any value: pages come back in input order.
+    workers: int = Field(default=1, ge=1)
 
 
 class ValidateConfig(StageConfig):

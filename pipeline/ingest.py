@@ -17,8 +17,9 @@ import pyarrow as pa
 
 from pipeline.config import IngestConfig
 from pipeline.readers import discover, reader_for
-from pipeline.readers.base import RawRecord
+from pipeline.readers.base import Pending, RawRecord
 from pipeline.readers.compression import corrupt_stream_errors
+from pipeline.readers.finisher import Finisher
 from pipeline.records import LEDGER_SCHEMA, METADATA_NAMES, RECORD_SCHEMA, record_id
 
 STAGE = "ingest"
@@ -119,7 +120,7 @@ class _Columns:
         return batch
 
 
-def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord]:
+def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pending]:
     reader = reader_for(file.path, config.format)
     if reader is None:
         yield RawRecord(
@@ -140,10 +141,10 @@ def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord]:
     try:
         for record in reader(file.path, config):
             last_number = record.number or last_number
-            if record.skipped is None:
-                count += 1
-            else:
+            if isinstance(record, RawRecord) and record.skipped is not None:
                 skipped[record.skipped] += 1
+            else:
+                count += 1
             yield record
     except corrupt_stream_errors() as exc:
         # Everything read before the damage is kept; the damage itself is one ledger row.
@@ -171,9 +172,10 @@ def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord]:
 def ingest(files: list[InputFile], config: IngestConfig, batch_size: int) -> Iterator[IngestBatch]:
     """Batches of at most `batch_size` records (kept + rejected) or ~64 MB of text, in input order."""
     columns = _Columns()
-    for file in files:
-        for record in _records(file, config):
-            columns.add(file.relative, record)
+    tagged = ((file.relative, record) for file in files for record in _records(file, config))
+    with Finisher[str](config) as finisher:
+        for relative, record in finisher.finish(tagged):
+            columns.add(relative, record)
             if len(columns) >= batch_size or columns.kept_bytes >= 64 << 20:
                 yield columns.flush()
     if len(columns):

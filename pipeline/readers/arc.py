@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.readers.base import RawRecord, ReaderOptions
+from pipeline.readers.base import Pending, RawRecord, ReaderOptions
 from pipeline.readers.compression import corrupt_stream_errors, open_binary, strip_compression
-from pipeline.readers.html import web_document
+from pipeline.readers.html import PendingPage
 from pipeline.readers.http import decode_body, split_response
 from pipeline.readers.warc import gzip_damage_offset, is_gzip
 
@@ -75,7 +75,7 @@ class _ArcStream:
         return skipped
 
 
-def _records(arc: _ArcStream, options: ReaderOptions) -> Iterator[RawRecord]:
+def _records(arc: _ArcStream, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
     number = 0
     version = 1
     limit = options.max_document_bytes
@@ -111,10 +111,10 @@ def _records(arc: _ArcStream, options: ReaderOptions) -> Iterator[RawRecord]:
             version = 2 if second[:1] == [b"2"] else 1
             yield RawRecord(number, None, skipped="filedesc")
             continue
-        yield _document(number, url, date, content_type, block, options)
+        yield _document(number, url, date, content_type, block)
 
 
-def _document(number: int, url: str, date: str, arc_type: str, block: bytes, options: ReaderOptions) -> RawRecord:
+def _document(number: int, url: str, date: str, arc_type: str, block: bytes) -> RawRecord | Pending:
     response = split_response(block)
     crawled = _iso_date(date)
     if response.status is not None and not 200 <= response.status < 300:
@@ -129,10 +129,10 @@ def _document(number: int, url: str, date: str, arc_type: str, block: bytes, opt
         )
     body = decode_body(response.body, response.header("Transfer-Encoding"), response.header("Content-Encoding"))
     content_type = response.header("Content-Type") or arc_type
-    return web_document(number, body, content_type, options, url=url, warc_date=crawled)
+    return PendingPage(number, body, content_type, url=url, warc_date=crawled)
 
 
-def read_arc(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
+def read_arc(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
     _, compression = strip_compression(path.name)
     with open_binary(path) as stream:
         arc = _ArcStream(stream)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,19 @@ class RawRecord:
     skipped: str | None = None
 
 
+class Pending(ABC):
+    """A record whose costly part (HTML extraction) is still to do.
+
+    Readers yield it instead of a RawRecord so that ingest can run `finish` in a worker process;
+    it must be picklable and `finish` a pure function of it and the options.
+    """
+
+    number: int | None
+
+    @abstractmethod
+    def finish(self, options: ReaderOptions) -> RawRecord: ...
+
+
 class ReaderOptions(Protocol):
     text_field: str
     id_field: str
@@ -38,10 +52,11 @@ class ReaderOptions(Protocol):
     html_favor: str
     html_include_tables: bool
     html_include_comments: bool
+    workers: int
 
 
 class Reader(Protocol):
-    def __call__(self, path: Path, options: ReaderOptions) -> Iterator[RawRecord]: ...
+    def __call__(self, path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]: ...
 
 
 def reject(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.readers.base import RawRecord, ReaderOptions, reject
+from pipeline.readers.base import Pending, RawRecord, ReaderOptions, reject
 from pipeline.readers.charset import decode_web
 from pipeline.readers.compression import open_binary
 
@@ -151,7 +151,30 @@ def web_document(
     )
 
 
-def read_html(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
+@dataclass(frozen=True)
+class PendingPage(Pending):
+    """A fetched page (HTML or plain text) waiting for `web_document`, possibly in a worker process."""
+
+    number: int | None
+    payload: bytes
+    content_type: str | None
+    url: str | None = None
+    warc_record_id: str | None = None
+    warc_date: str | None = None
+
+    def finish(self, options: ReaderOptions) -> RawRecord:
+        return web_document(
+            self.number,
+            self.payload,
+            self.content_type,
+            options,
+            url=self.url,
+            warc_record_id=self.warc_record_id,
+            warc_date=self.warc_date,
+        )
+
+
+def read_html(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
     limit = options.max_document_bytes
     with open_binary(path) as stream:
         data = stream.read(limit + 1)
@@ -162,4 +185,4 @@ def read_html(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
             f"page is larger than ingest.max_document_bytes={limit}; raise the limit",
         )
         return
-    yield web_document(None, data, "text/html", options)
+    yield PendingPage(None, data, "text/html")

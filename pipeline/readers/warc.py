@@ -16,9 +16,9 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.readers.base import RawRecord, ReaderOptions
+from pipeline.readers.base import Pending, RawRecord, ReaderOptions
 from pipeline.readers.compression import open_binary, strip_compression
-from pipeline.readers.html import web_document
+from pipeline.readers.html import PendingPage
 from pipeline.readers.http import decode_body
 
 NOT_DOCUMENTS = ("warcinfo", "request", "metadata", "revisit", "continuation", "unknown")
@@ -66,7 +66,7 @@ def _corrupt(number: int, detail: str) -> RawRecord:
     return RawRecord(number, None, reason="corrupt_archive", detail=detail)
 
 
-def _record_document(record: object, number: int, options: ReaderOptions) -> RawRecord:
+def _record_document(record: object, number: int, options: ReaderOptions) -> RawRecord | Pending:
     rec = record  # fastwarc.warc.WarcRecord; untyped extension module
     kind = _type_name(rec)
     headers = rec.headers  # type: ignore[attr-defined]
@@ -110,10 +110,10 @@ def _record_document(record: object, number: int, options: ReaderOptions) -> Raw
         content_type = headers.get("Content-Type")
         if kind == "conversion" and not content_type:
             content_type = "text/plain"
-    return web_document(number, payload, content_type, options, **provenance)
+    return PendingPage(number, payload, content_type, **provenance)
 
 
-def read_warc(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
+def read_warc(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     _, compression = strip_compression(path.name)

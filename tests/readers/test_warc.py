@@ -159,3 +159,12 @@ def test_archive_output_is_byte_identical_for_any_batch_size(run_pipeline, tmp_p
     assert shards == sorted(p.name for p in (large.dataset / "data").glob("*.parquet"))
     for name in shards:
         assert (small.dataset / "data" / name).read_bytes() == (large.dataset / "data" / name).read_bytes()
+
+
+def test_parallel_extraction_gives_the_same_dataset(run_pipeline, tmp_path: Path) -> None:
+    copy_to(tmp_path / "in", CC_SAMPLE)
+    copy_to(tmp_path / "in", WHIRLWIND)
+    serial = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "ingest.workers=1", name="serial")
+    parallel = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "ingest.workers=2", name="parallel")
+    assert published_rows(parallel) == published_rows(serial)
+    assert ledger_rows(parallel) == ledger_rows(serial)
