@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.readers.base import Pending, RawRecord, ReaderOptions
-from pipeline.readers.compression import corrupt_stream_errors, open_binary, strip_compression
+from pipeline.readers.compression import open_archive, strip_compression
 from pipeline.readers.html import PendingPage
 from pipeline.readers.http import decode_body, split_response
-from pipeline.readers.warc import gzip_damage_offset, is_gzip
 
 _MAX_HEADER_LINE = 1 << 16
 _SKIP_CHUNK = 1 << 20
@@ -134,7 +133,8 @@ def _document(number: int, url: str, date: str, arc_type: str, block: bytes) -> 
 
 def read_arc(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
     _, compression = strip_compression(path.name)
-    with open_binary(path) as stream:
+    stream, guard = open_archive(path)
+    with stream:
         arc = _ArcStream(stream)
         produced = 0
         try:
@@ -142,22 +142,18 @@ def read_arc(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending
                 produced = record.number or produced
                 yield record
         except _Damage as damage:
-            yield _arc_damage(path, compression, produced + 1, damage.offset, str(damage))
-        except corrupt_stream_errors() as exc:
-            yield _arc_damage(path, compression, produced + 1, arc.offset, f"{type(exc).__name__}: {exc}")
+            where = "" if compression is None else " of the uncompressed stream"
+            what = f"at byte offset {damage.offset}{where} ({damage})"
+            yield _arc_damage(produced + 1, guard.damage if guard is not None and guard.damage else what)
+            return
+    if guard is not None and guard.damage:
+        yield _arc_damage(produced + 1, guard.damage)
 
 
-def _arc_damage(path: Path, compression: str | None, number: int, offset: int, what: str) -> RawRecord:
-    if compression == ".gz" and is_gzip(path):
-        member = gzip_damage_offset(path, 0)
-        where = f"at byte offset {member} of the .gz file" if member is not None else f"at byte {offset} uncompressed"
-    elif compression is None:
-        where = f"at byte offset {offset}"
-    else:
-        where = f"at byte {offset} of the uncompressed stream"
+def _arc_damage(number: int, what: str) -> RawRecord:
     return RawRecord(
         number,
         None,
         reason="corrupt_archive",
-        detail=f"archive is damaged {where} ({what}); records before it are kept, the rest is lost",
+        detail=f"archive is damaged: {what}; records before it are kept, the rest of the file is lost",
     )

@@ -67,4 +67,4 @@ def test_damaged_xz_archive_keeps_what_came_before(run_pipeline, tmp_path: Path)
     result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, NO_DEDUP)
     assert "crawl.arc.xz#2" in _texts(result)
     [corrupt] = [r for r in ledger_rows(result) if r["reason"] == "corrupt_archive"]
-    assert "uncompressed stream" in corrupt["detail"]
+    assert "LZMAError" in corrupt["detail"] and "uncompressed bytes" in corrupt["detail"]

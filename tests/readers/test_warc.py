@@ -168,3 +168,26 @@ def test_parallel_extraction_gives_the_same_dataset(run_pipeline, tmp_path: Path
     parallel = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "ingest.workers=2", name="parallel")
     assert published_rows(parallel) == published_rows(serial)
     assert ledger_rows(parallel) == ledger_rows(serial)
+
+
+def test_archive_cut_inside_a_record_header_is_not_silently_short(run_pipeline, tmp_path: Path) -> None:
+    raw = gzip.decompress(WHIRLWIND.read_bytes())
+    metadata_at = raw.index(b"WARC/1.0\r\nWARC-Type: metadata")
+    # Cut 40 bytes into the last record's header: FastWARC alone would just stop.
+    write(tmp_path / "in" / "cut.warc.gz", gzip.compress(raw[: metadata_at + 40]))
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    assert [r["source"] for r in published_rows(result)] == ["cut.warc.gz#3"]
+    [row] = ledger_rows(result)
+    assert (row["source"], row["reason"]) == ("cut.warc.gz#4", "corrupt_archive")
+    assert f"record at byte {metadata_at} of the uncompressed stream is truncated" in row["detail"]
+
+
+def test_unreadable_bytes_between_records_are_one_corrupt_row(run_pipeline, tmp_path: Path) -> None:
+    raw = gzip.decompress(WHIRLWIND.read_bytes())
+    metadata_at = raw.index(b"WARC/1.0\r\nWARC-Type: metadata")
+    write(tmp_path / "in" / "junk.warc", raw[:metadata_at] + b"NOT A WARC HEADER\r\n\r\n" + raw[metadata_at:])
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    assert [r["source"] for r in published_rows(result)] == ["junk.warc#3"]
+    [row] = ledger_rows(result)
+    assert (row["source"], row["reason"]) == ("junk.warc#4", "corrupt_archive")
+    assert f"at byte {metadata_at} " in row["detail"]
