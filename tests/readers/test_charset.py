@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from helpers import FIXTURES
+from helpers import FIXTURES, write
 
 from pipeline.readers.charset import codec_for, decode_web, meta_charset
+from readers.web_helpers import ANY_LANGUAGE, published_rows
 
 SAMPLES = FIXTURES / "charset"
 # Labels from charset_normalizer's tests/test_full_detection.py for these files.
@@ -83,3 +86,15 @@ def test_labels_map_to_the_superset_browsers_use(label: str, codec: str) -> None
 
 def test_unknown_label_is_none() -> None:
     assert codec_for("x-no-such-charset") is None
+
+
+def test_plain_text_files_record_their_encoding(run_pipeline, tmp_path: Path) -> None:
+
+    russian = (SAMPLES / "sample-russian-2.txt").read_text(encoding="utf-8")
+    write(tmp_path / "in" / "a.txt", russian, encoding="cp1251")
+    write(tmp_path / "in" / "b.jsonl", '{"text": "ein Dokument in UTF-8"}\n')
+    rows = {r["source"]: r for r in published_rows(run_pipeline(tmp_path / "in", *ANY_LANGUAGE))}
+    assert rows["a.txt"]["metadata"]["encoding"] == "cp1251"
+    assert rows["a.txt"]["text"].strip() == russian.strip()
+    assert rows["b.jsonl#1"]["metadata"]["encoding"] == "utf-8"
+    assert rows["b.jsonl#1"]["metadata"]["title"] is None
