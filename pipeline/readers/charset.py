@@ -101,8 +101,10 @@ def decode_web(data: bytes, http_content_type: str | None = None, html: bool = T
 
     `Decoded.encoding` is the Python codec actually used; `Decoded.detail` says where it came from.
     """
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_bytes(data)  # A byte order mark overrides any declaration, as in browsers.
     kind = binary_kind(data)
-    if kind is not None and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if kind is not None:
         return Decoded(None, None, "binary", f"binary content ({kind}), not text")
     declared = [("HTTP header", charset_of_content_type(http_content_type))]
     if html:

@@ -98,3 +98,9 @@ def test_plain_text_files_record_their_encoding(run_pipeline, tmp_path: Path) ->
     assert rows["a.txt"]["text"].strip() == russian.strip()
     assert rows["b.jsonl#1"]["metadata"]["encoding"] == "utf-8"
     assert rows["b.jsonl#1"]["metadata"]["title"] is None
+
+
+def test_byte_order_mark_overrides_the_declaration() -> None:
+    page = b"\xef\xbb\xbf" + "<html><body>Grüße</body></html>".encode()
+    decoded = decode_web(page, "text/html; charset=windows-1251")
+    assert decoded.text == "<html><body>Grüße</body></html>"
