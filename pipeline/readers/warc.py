@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.readers.base import Pending, RawRecord, ReaderOptions
-from pipeline.readers.compression import corrupt_stream_errors, open_archive, open_binary, strip_compression
+from pipeline.readers.compression import corrupt_stream_errors, open_archive, strip_compression
 from pipeline.readers.html import PendingPage
 from pipeline.readers.http import decode_body
 
@@ -149,7 +149,8 @@ def _first_byte_after(path: Path, record_start: int | None) -> int | None:
     start of the file when None), or None when only blank lines follow. Stops where decompression fails.
     """
     offset = 0
-    with open_binary(path) as stream:
+    stream, _ = open_archive(path)
+    with stream:
         try:
             if record_start is not None:
                 offset = _skip(stream, record_start)

@@ -191,3 +191,10 @@ def test_unreadable_bytes_between_records_are_one_corrupt_row(run_pipeline, tmp_
     [row] = ledger_rows(result)
     assert (row["source"], row["reason"]) == ("junk.warc#4", "corrupt_archive")
     assert f"at byte {metadata_at} " in row["detail"]
+
+
+def test_gzip_archive_without_gz_suffix(run_pipeline, tmp_path: Path) -> None:
+    copy_to(tmp_path / "in", WHIRLWIND, name="crawl.warc")  # gzip bytes, plain suffix
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    assert [r["source"] for r in published_rows(result)] == ["crawl.warc#3"]
+    assert ledger_rows(result) == []
