@@ -53,7 +53,7 @@ RECORD_FIELDS: list[pa.Field] = [
     # Input file relative to the input root: per-file accounting needs it, and `source` cannot be
     # parsed back reliably because file names may contain '#'. Not published.
     pa.field("file", pa.string(), nullable=False),
-    described("metadata", METADATA_TYPE, _metadata_description(), False),
+    described("metadata", METADATA_TYPE, _metadata_description()),
 ]
 RECORD_SCHEMA = pa.schema(RECORD_FIELDS)
 INTERNAL_COLUMNS = frozenset({"file"})
