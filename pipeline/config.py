@@ -48,6 +48,16 @@ class IngestConfig(StageConfig):
     url_field: str = "url"
     # Larger documents (or JSONL lines) are rejected as `too_large` without being read whole.
     max_document_bytes: int = Field(default=10_000_000, ge=1)
+    # "auto": by suffix (.txt .md .jsonl .csv .parquet .html .htm .warc .wet .arc, + .gz/.zst/.bz2/.xz),
+    # else by content; a format name reads every input file as that format.
+    format: Literal["auto", "text", "jsonl", "csv", "parquet", "html", "warc", "arc"] = "auto"
+    # trafilatura's trade-off for HTML main-content extraction (precision scored best, see README).
+    html_favor: Literal["precision", "balanced", "recall"] = "precision"
+    html_include_tables: bool = True
+    html_include_comments: bool = False
+    # Processes extracting HTML main content in parallel (1: in the ingest process). Output is the
+    # same for any value: pages come back in input order.
+    workers: int = Field(default=1, ge=1)
 
 
 class ValidateConfig(StageConfig):

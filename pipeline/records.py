@@ -22,6 +22,24 @@ def description_of(field: pa.Field) -> str:
     return (field.metadata or {}).get(b"description", b"").decode()
 
 
+# Provenance of each record; every field is null where the input format does not carry it.
+METADATA_FIELDS: list[pa.Field] = [
+    described("title", pa.string(), "Page title (HTML, WARC and ARC inputs)."),
+    described("date", pa.string(), "Publication date found in the page (YYYY-MM-DD)."),
+    described("encoding", pa.string(), "Character set the input bytes were decoded with (a Python codec name)."),
+    described("content_type", pa.string(), "MIME type of the payload (HTTP Content-Type, or the format's own)."),
+    described("warc_record_id", pa.string(), "WARC-Record-ID of the archive record."),
+    described("warc_date", pa.string(), "Capture time: WARC-Date, or the ARC archive date (ISO 8601, UTC)."),
+]
+METADATA_TYPE = pa.struct(METADATA_FIELDS)
+METADATA_NAMES = [f.name for f in METADATA_FIELDS]
+
+
+def _metadata_description() -> str:
+    parts = "; ".join(f"`{f.name}`: {description_of(f).rstrip('.')}" for f in METADATA_FIELDS)
+    return f"Provenance from ingest, a struct of nullable strings: {parts}"
+
+
 RECORD_FIELDS: list[pa.Field] = [
     described("id", pa.string(), "Stable record id: the input's own id if it has one, else a hash of `source`.", False),
     described("text", pa.string(), "The document text after the pipeline's stages.", False),
@@ -35,6 +53,7 @@ RECORD_FIELDS: list[pa.Field] = [
     # Input file relative to the input root: per-file accounting needs it, and `source` cannot be
     # parsed back reliably because file names may contain '#'. Not published.
     pa.field("file", pa.string(), nullable=False),
+    described("metadata", METADATA_TYPE, _metadata_description()),
 ]
 RECORD_SCHEMA = pa.schema(RECORD_FIELDS)
 INTERNAL_COLUMNS = frozenset({"file"})
@@ -49,6 +68,8 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("detail", pa.string(), nullable=False),
         pa.field("duplicate_of", pa.string(), nullable=True),
         pa.field("text", pa.string(), nullable=True),
+        # Character set the record's bytes were decoded with; null where unknown or never decoded.
+        pa.field("encoding", pa.string(), nullable=True),
     ]
 )
 
@@ -88,6 +109,10 @@ def rejections(
             raise ValueError(f"expected {n} values, got {len(value)}")
         return pa.array(list(value), pa.string())
 
+    if "metadata" in rejected.schema.names:
+        encoding = pc.struct_field(rejected.column("metadata"), "encoding")
+    else:
+        encoding = pa.nulls(n, pa.string())
     return pa.RecordBatch.from_arrays(
         [
             rejected.column("id"),
@@ -98,6 +123,7 @@ def rejections(
             column(detail),
             column(duplicate_of),
             rejected.column("text"),
+            encoding,
         ],
         schema=LEDGER_SCHEMA,
     )

@@ -36,6 +36,7 @@ from pipeline.stages.validate import Validate
 from pipeline.validate import validate_folder
 
 _VERSIONED_PACKAGES = ["datasets", "pandera", "pyarrow", "langdetect", "ftfy", "charset-normalizer", "pandas"]
+_VERSIONED_PACKAGES += ["trafilatura", "fastwarc"]
 
 
 @dataclass
@@ -155,6 +156,7 @@ class Runner:
             if batch is None:
                 return
             self.ledger.write(batch.rejected)
+            batch.note(tally.notes)
             self.accounting.read.update(count_by_file(batch.kept))
             self.accounting.read.update(count_by_file(batch.rejected))
             tally.count(batch.kept.num_rows + batch.rejected.num_rows, StageResult(batch.kept, batch.rejected))

@@ -17,6 +17,9 @@ class PublishedRecord(pa.DataFrameModel):
     text: Series[str] = pa.Field(nullable=False)
     source: Series[str] = pa.Field(str_length={"min_value": 1}, nullable=False)
     url: Series[str] = pa.Field(nullable=True)
+    # Provenance struct from ingest (title, date, encoding, content_type, warc_record_id, warc_date);
+    # its field types are enforced by the dataset features, so here only its presence is allowed.
+    metadata: Series[object] = pa.Field(nullable=True, required=False)
     # langdetect codes: ISO 639-1, plus a region for Chinese ("zh-cn", "zh-tw").
     language: Series[str] = pa.Field(str_matches=r"^[a-z]{2,3}(-[a-z]{2})?$", nullable=False)
     language_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False)

@@ -12,6 +12,7 @@ import pytest
 from helpers import FIXTURES, REPO, SPINE, read_dataset, read_ledger
 
 from pipeline.publish.dataset import DatasetWriter
+from pipeline.records import METADATA_NAMES
 from pipeline.schema_loader import load_model
 from pipeline.validate import validate_folder
 
@@ -94,6 +95,7 @@ def test_load_dataset_restores_the_schema_types(run_pipeline, tmp_path: Path) ->
             "text": datasets.Value("string"),
             "source": datasets.Value("string"),
             "url": datasets.Value("string"),
+            "metadata": {name: datasets.Value("string") for name in METADATA_NAMES},
             "language": datasets.Value("string"),
             "language_score": datasets.Value("float64"),
             "num_chars": datasets.Value("int64"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,29 @@ class RawRecord:
     # Set when the record is rejected at ingest: a short stable code and one line for a human.
     reason: str | None = None
     detail: str = ""
+    # Provenance that goes into the published `metadata` struct (and `encoding` into the ledger).
+    title: str | None = None
+    date: str | None = None
+    encoding: str | None = None
+    content_type: str | None = None
+    warc_record_id: str | None = None
+    warc_date: str | None = None
+    # Set for archive records that are not documents (WARC warcinfo/request/metadata...): their type.
+    # Ingest counts them and makes no row of them.
+    skipped: str | None = None
+
+
+class Pending(ABC):
+    """A record whose costly part (HTML extraction) is still to do.
+
+    Readers yield it instead of a RawRecord so that ingest can run `finish` in a worker process;
+    it must be picklable and `finish` a pure function of it and the options.
+    """
+
+    number: int | None
+
+    @abstractmethod
+    def finish(self, options: ReaderOptions) -> RawRecord: ...
 
 
 class ReaderOptions(Protocol):
@@ -25,11 +49,17 @@ class ReaderOptions(Protocol):
     id_field: str
     url_field: str
     max_document_bytes: int
+    html_favor: str
+    html_include_tables: bool
+    html_include_comments: bool
+    workers: int
 
 
 class Reader(Protocol):
-    def __call__(self, path: Path, options: ReaderOptions) -> Iterator[RawRecord]: ...
+    def __call__(self, path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]: ...
 
 
-def reject(number: int | None, reason: str, detail: str, text: str | None = None) -> RawRecord:
-    return RawRecord(number=number, text=text, reason=reason, detail=detail)
+def reject(
+    number: int | None, reason: str, detail: str, text: str | None = None, encoding: str | None = None
+) -> RawRecord:
+    return RawRecord(number=number, text=text, reason=reason, detail=detail, encoding=encoding)

@@ -66,4 +66,5 @@ def read_csv(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
                 text=row[text_at],
                 id=row[id_at] or None if id_at is not None else None,
                 url=row[url_at] or None if url_at is not None else None,
+                encoding=encoding,
             )

@@ -91,4 +91,5 @@ def _parse_line(raw: bytes, number: int, options: ReaderOptions) -> RawRecord:
         text=text,
         id=_optional_str(obj.get(options.id_field)),
         url=_optional_str(obj.get(options.url_field)),
+        encoding="utf-8",
     )

@@ -25,4 +25,4 @@ def read_text(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
     if decoded.text is None:
         yield reject(None, decoded.reason or "undecodable", decoded.detail)
         return
-    yield RawRecord(number=None, text=decoded.text)
+    yield RawRecord(number=None, text=decoded.text, encoding=decoded.encoding, content_type="text/plain")
