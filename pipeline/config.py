@@ -18,6 +18,7 @@ from pipeline.errors import UsageError
 from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
 from pipeline.stages.dedup_exact import DedupExactConfig
+from pipeline.stages.dedup_near import DedupNearConfig
 from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
 
@@ -30,7 +31,7 @@ class RunConfig(StageConfig):
     output: str = "dist"
     name: str = "dataset"
     # Transform stages in the order they run; ingest comes first, stats and validate last, always.
-    stages: list[str] = ["normalize", "dedup_exact", "language"]
+    stages: list[str] = ["normalize", "dedup_exact", "language", "dedup_near"]
     # Records per Arrow batch between stages.
     batch_size: int = Field(default=1000, ge=1)
 
@@ -67,6 +68,7 @@ class Config(BaseModel):
     normalize: NormalizeConfig = NormalizeConfig()
     dedup_exact: DedupExactConfig = DedupExactConfig()
     language: LanguageConfig = LanguageConfig()
+    dedup_near: DedupNearConfig = DedupNearConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
 

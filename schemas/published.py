@@ -20,6 +20,8 @@ class PublishedRecord(pa.DataFrameModel):
     # langdetect codes: ISO 639-1, plus a region for Chinese ("zh-cn", "zh-tw").
     language: Series[str] = pa.Field(str_matches=r"^[a-z]{2,3}(-[a-z]{2})?$", nullable=False)
     language_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False)
+    # Added by dedup_near: how many removed near-duplicates name this record in duplicate_of.
+    duplicate_count: Series[int] = pa.Field(ge=0, nullable=False, required=False)
     num_chars: Series[int] = pa.Field(gt=0, nullable=False)
     num_words: Series[int] = pa.Field(ge=0, nullable=False)
 

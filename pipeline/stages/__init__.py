@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pipeline.stage import Stage
 from pipeline.stages.dedup_exact import DedupExact
+from pipeline.stages.dedup_near import DedupNear
 from pipeline.stages.language import Language
 from pipeline.stages.normalize import Normalize
 
-STAGES: dict[str, type[Stage]] = {stage.name: stage for stage in (Normalize, DedupExact, Language)}
+STAGES: dict[str, type[Stage]] = {stage.name: stage for stage in (Normalize, DedupExact, Language, DedupNear)}
