@@ -31,7 +31,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 REPO = Path(__file__).resolve().parent.parent
@@ -333,7 +332,7 @@ def evaluate(
     def similarity(a: str, b: str) -> float:
         key = (min(a, b), max(a, b))
         if key not in cache:
-            cache[key] = planted.get(frozenset(key), None) or true_jaccard(docs[a], docs[b])
+            cache[key] = planted.get(frozenset(key)) or true_jaccard(docs[a], docs[b])
         return cache[key]
 
     correct = 0
