@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import unicodedata
 from pathlib import Path
@@ -220,3 +221,24 @@ def test_end_to_end_output_is_identical_for_any_batch_size(run_pipeline, tmp_pat
     for ledger, dataset in zip(ledgers[1:], datasets[1:], strict=True):
         assert ledger.equals(ledgers[0])
         assert dataset.equals(datasets[0])
+
+
+def test_prepare_in_worker_processes_gives_the_same_decisions() -> None:
+    base = words("p", 150)
+    texts = [" ".join(replaced(base, [3 * i + 1], f"r{i}_")) for i in range(9)] + [" ".join(words("solo", 80))]
+    batches = [batch_of(texts[i : i + 4], first=i) for i in range(0, len(texts), 4)]
+
+    def decided(stage: DedupNear, prepared: list) -> tuple:
+        for batch, p in zip(batches, prepared, strict=True):
+            stage.collect(batch, p)
+        stage.decide()
+        return outcome([stage.apply(batch) for batch in batches])
+
+    local = DedupNear(DedupNearConfig())
+    reference = decided(local, [local.prepare(b) for b in batches])
+    pooled = DedupNear(DedupNearConfig())
+    # The stage is pickled into the workers; their prepare() results come back pickled.
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        prepared = pool.map(pooled.prepare, batches)
+    assert decided(pooled, prepared) == reference
+    assert reference[1]
