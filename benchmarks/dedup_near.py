@@ -18,6 +18,7 @@ the same page should be caught; bodies of different pages must never be.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -166,9 +167,21 @@ def build_corpus(bases_count: int, seed: int) -> tuple[list[dict[str, str]], lis
 # -- the methods (each runs in a child process) ------------------------------------------------------
 
 
-def _batches(docs: list[dict[str, str]], size: int = 1000) -> Iterator[pa.RecordBatch]:
-    for i in range(0, len(docs), size):
-        chunk = docs[i : i + size]
+def _read(corpus: Path, size: int = 1000) -> Iterator[list[dict[str, str]]]:
+    """The corpus file in chunks, read as it goes: no method holds the whole corpus in memory."""
+    chunk: list[dict[str, str]] = []
+    with corpus.open(encoding="utf-8") as f:
+        for line in f:
+            chunk.append(json.loads(line))
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _batches(chunks: Iterator[list[dict[str, str]]]) -> Iterator[pa.RecordBatch]:
+    for chunk in chunks:
         ids = [d["id"] for d in chunk]
         yield pa.RecordBatch.from_pydict(
             {
@@ -181,7 +194,7 @@ def _batches(docs: list[dict[str, str]], size: int = 1000) -> Iterator[pa.Record
         )
 
 
-def run_pipeline_stage(docs: list[dict[str, str]], workers: int) -> list[tuple[str, str | None]]:
+def run_pipeline_stage(corpus: Path, workers: int) -> list[tuple[str, str | None]]:
     from multiprocessing import get_context
 
     from pipeline.stages.dedup_near import DedupNear, DedupNearConfig
@@ -190,29 +203,28 @@ def run_pipeline_stage(docs: list[dict[str, str]], workers: int) -> list[tuple[s
     # Batches are made on the fly in both passes, as the runner streams them (it re-reads a spill).
     if workers > 1:
         with get_context("fork").Pool(workers) as pool:
-            batches = _batches(docs)
-            prepared_batches = pool.imap(stage.prepare, _batches(docs))
+            batches = _batches(_read(corpus))
+            prepared_batches = pool.imap(stage.prepare, _batches(_read(corpus)))
             for batch, prepared in zip(batches, prepared_batches, strict=True):
                 stage.collect(batch, prepared)
     else:
-        for batch in _batches(docs):
+        for batch in _batches(_read(corpus)):
             stage.collect(batch, stage.prepare(batch))
     stage.decide()
     removed: list[tuple[str, str | None]] = []
-    for batch in _batches(docs):
+    for batch in _batches(_read(corpus)):
         rejected = stage.apply(batch).rejected
         removed.extend(zip(rejected.column("id").to_pylist(), rejected.column("duplicate_of").to_pylist(), strict=True))
     return removed
 
 
-def run_datasketch(docs: list[dict[str, str]]) -> list[tuple[str, str | None]]:
+def run_datasketch(corpus: Path) -> list[tuple[str, str | None]]:
     from datasketch import MinHash, MinHashLSH
 
     # The same shingles as the stage (normalised tokens, 5-grams) built in Python, the usual way.
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=(0.05, 0.95))
     removed: list[tuple[str, str | None]] = []
-    for start in range(0, len(docs), 1000):
-        chunk = docs[start : start + 1000]
+    for chunk in _read(corpus):
         for doc, tokens in zip(chunk, _tokens([d["text"] for d in chunk]), strict=True):
             m = MinHash(num_perm=NUM_PERM)
             m.update_batch([" ".join(s).encode("utf-8") for s in shingle_set(tokens)])
@@ -224,7 +236,20 @@ def run_datasketch(docs: list[dict[str, str]]) -> list[tuple[str, str | None]]:
     return removed
 
 
-def run_datatrove(docs: list[dict[str, str]], workers: int) -> list[tuple[str, str | None]]:
+def datatrove_input(corpus: Path, workers: int) -> Path:
+    """datatrove reads its own files, one shard per task: written before the clock starts."""
+    work = Path(tempfile.mkdtemp(prefix="bench-datatrove-"))
+    inputs = work / "input"
+    inputs.mkdir()
+    with contextlib.ExitStack() as stack:
+        shards = [stack.enter_context(gzip.open(inputs / f"part{i}.jsonl.gz", "wt")) for i in range(workers)]
+        for chunk in _read(corpus):
+            for index, d in enumerate(chunk):
+                shards[index % workers].write(json.dumps({"id": d["id"], "text": d["text"]}) + "\n")
+    return work
+
+
+def run_datatrove(work: Path, workers: int) -> list[tuple[str, str | None]]:
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
     from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
@@ -233,14 +258,7 @@ def run_datatrove(docs: list[dict[str, str]], workers: int) -> list[tuple[str, s
 
     # 16 buckets × 8 hashes: the same LSH shape as the stage's derived one, 128 permutations.
     config = MinhashConfig(n_grams=NGRAM, num_buckets=16, hashes_per_bucket=8)
-    work = Path(tempfile.mkdtemp(prefix="bench-datatrove-"))
     inputs = work / "input"
-    inputs.mkdir()
-    shards = [docs[i::workers] for i in range(workers)]
-    for i, shard in enumerate(shards):
-        with gzip.open(inputs / f"part{i}.jsonl.gz", "wt", encoding="utf-8") as f:
-            for d in shard:
-                f.write(json.dumps({"id": d["id"], "text": d["text"]}) + "\n")
 
     def reader() -> JsonlReader:
         return JsonlReader(str(inputs))
@@ -305,7 +323,6 @@ def run_datatrove(docs: list[dict[str, str]], workers: int) -> list[tuple[str, s
 
 
 def child(method: str, corpus: Path, result: Path, workers: int) -> None:
-    docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
     # Libraries are imported before the clock starts: the figures are about the work, not start-up.
     if method == "dedup_near":
         import pipeline.stages.dedup_near  # noqa: F401
@@ -315,13 +332,15 @@ def child(method: str, corpus: Path, result: Path, workers: int) -> None:
         _tokens(["warm up the tokeniser"])
     elif method == "datatrove":
         import datatrove.pipeline.dedup  # noqa: F401
+
+        work = datatrove_input(corpus, workers)
     start = time.perf_counter()
     if method == "dedup_near":
-        removed = run_pipeline_stage(docs, workers)
+        removed = run_pipeline_stage(corpus, workers)
     elif method == "datasketch":
-        removed = run_datasketch(docs)
+        removed = run_datasketch(corpus)
     elif method == "datatrove":
-        removed = run_datatrove(docs, workers)
+        removed = run_datatrove(work, workers)
     else:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - start
@@ -382,7 +401,7 @@ def real_pairs() -> str:
     docs += [{"id": f"trafilatura:{k}", "text": extracted[k]["articleBody"]} for k in keys]
     similarities = {k: true_jaccard(truth[k]["articleBody"], extracted[k]["articleBody"]) for k in keys}
     stage = DedupNear(DedupNearConfig(threshold=THRESHOLD))
-    batches = list(_batches(docs, 100))
+    batches = list(_batches(docs[i : i + 100] for i in range(0, len(docs), 100)))
     for batch in batches:
         stage.collect(batch, stage.prepare(batch))
     stage.decide()

@@ -10,6 +10,7 @@ So a chain A~B~C never removes C for its likeness to B when B itself was removed
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,24 @@ class DedupNearConfig(StageConfig):
         if self.false_positive_weight + self.false_negative_weight <= 0:
             raise ValueError("dedup_near: false_positive_weight + false_negative_weight must be > 0")
         return self
+
+
+# The per-record work's temporaries take ~50 bytes per byte of text: work in slices of about this many
+# bytes so a batch's peak memory does not grow with the batch size. Results do not depend on the slicing.
+SLICE_BYTES = 256 * 1024
+
+
+def _slices(texts: pa.Array) -> list[tuple[int, int]]:
+    """[start, stop) row ranges of about SLICE_BYTES of text each (at least one row each)."""
+    sizes = pc.binary_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(sizes)
+    bounds = [0]
+    while bounds[-1] < len(sizes):
+        start = bounds[-1]
+        base = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, base + SLICE_BYTES, side="right"))
+        bounds.append(max(stop, start + 1))
+    return list(itertools.pairwise(bounds))
 
 
 @dataclass(frozen=True)
@@ -136,17 +155,27 @@ class DedupNear(GlobalStage):
     # -- pass 1 ------------------------------------------------------------------------------------
 
     def prepare(self, batch: pa.RecordBatch) -> Prepared:
-        shingled = self._shingler.shingle(batch.column("text"))
-        signatures = self._permutations.signatures(shingled.hashes, shingled.offsets)
+        texts = batch.column("text")
+        keys, hashes, counts, tokens = [], [], [], []
+        for start, stop in _slices(texts):
+            shingled = self._shingler.shingle(texts.slice(start, stop - start))
+            signatures = self._permutations.signatures(shingled.hashes, shingled.offsets)
+            keys.append(self._banding.keys(signatures))
+            hashes.append(shingled.hashes)
+            counts.append(np.diff(shingled.offsets))
+            tokens.append(shingled.tokens)
+        offsets = np.zeros(batch.num_rows + 1, dtype=np.int64)
+        if counts:
+            np.cumsum(np.concatenate(counts), out=offsets[1:])
         quality = None
         if QUALITY_COLUMN in batch.schema.names:
             column = pc.cast(batch.column(QUALITY_COLUMN), pa.float64())
             quality = column.to_numpy(zero_copy_only=False).astype(np.float64)
         return Prepared(
-            keys=self._banding.keys(signatures),
-            hashes=shingled.hashes,
-            offsets=shingled.offsets,
-            tokens=shingled.tokens,
+            keys=np.concatenate(keys) if keys else np.empty((0, self.bands), dtype=np.uint64),
+            hashes=np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64),
+            offsets=offsets,
+            tokens=np.concatenate(tokens) if tokens else np.empty(0, dtype=np.int64),
             quality=quality,
         )
 
