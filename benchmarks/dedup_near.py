@@ -23,12 +23,14 @@ import gzip
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -218,14 +220,23 @@ def run_pipeline_stage(corpus: Path, workers: int) -> list[tuple[str, str | None
     return removed
 
 
-def run_datasketch(corpus: Path) -> list[tuple[str, str | None]]:
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
+def _python_tokens(texts: list[str]) -> list[list[str]]:
+    """The usual way: NFKC, lower case, punctuation to spaces with a regex, split, all in Python."""
+    return [_PUNCTUATION.sub(" ", unicodedata.normalize("NFKC", t).lower()).split() for t in texts]
+
+
+def run_datasketch(corpus: Path, python_shingles: bool) -> list[tuple[str, str | None]]:
     from datasketch import MinHash, MinHashLSH
 
-    # The same shingles as the stage (normalised tokens, 5-grams) built in Python, the usual way.
+    # Either the stage's own tokens (Arrow kernels: datasketch only signs) or tokens made in Python.
+    tokenize = _python_tokens if python_shingles else _tokens
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=(0.05, 0.95))
     removed: list[tuple[str, str | None]] = []
     for chunk in _read(corpus):
-        for doc, tokens in zip(chunk, _tokens([d["text"] for d in chunk]), strict=True):
+        for doc, tokens in zip(chunk, tokenize([d["text"] for d in chunk]), strict=True):
             m = MinHash(num_perm=NUM_PERM)
             m.update_batch([" ".join(s).encode("utf-8") for s in shingle_set(tokens)])
             found = lsh.query(m)
@@ -381,7 +392,7 @@ def child(method: str, corpus: Path, result: Path, workers: int) -> None:
     # Libraries are imported before the clock starts: the figures are about the work, not start-up.
     if method == "dedup_near":
         import pipeline.stages.dedup_near  # noqa: F401
-    elif method == "datasketch":
+    elif method in ("datasketch", "datasketch-py"):
         import datasketch  # noqa: F401
 
         _tokens(["warm up the tokeniser"])
@@ -393,8 +404,8 @@ def child(method: str, corpus: Path, result: Path, workers: int) -> None:
         start = time.perf_counter()
         if method == "dedup_near":
             removed = run_pipeline_stage(corpus, workers)
-        elif method == "datasketch":
-            removed = run_datasketch(corpus)
+        elif method in ("datasketch", "datasketch-py"):
+            removed = run_datasketch(corpus, python_shingles=method == "datasketch-py")
         elif method == "datatrove":
             removed = run_datatrove(work, workers)
         else:
@@ -509,7 +520,8 @@ def main() -> None:
     runs: list[tuple[str, str, int]] = [
         ("dedup_near (1 process)", "dedup_near", 1),
         (f"dedup_near ({args.workers} workers for prepare)", "dedup_near", args.workers),
-        ("datasketch MinHashLSH (update_batch)", "datasketch", 1),
+        ("datasketch MinHashLSH, update_batch, the stage's tokens", "datasketch", 1),
+        ("datasketch MinHashLSH, update_batch, tokens made in Python", "datasketch-py", 1),
         (f"datatrove MinHash 4 stages ({args.workers} workers)", "datatrove", args.workers),
     ]
     rows = []
@@ -523,7 +535,7 @@ def main() -> None:
             if probe.returncode:
                 print(f"{label}: skipped (datatrove is not importable by {python}; pass --datatrove-python)")
                 continue
-        if method == "datasketch":
+        if method.startswith("datasketch"):
             probe = subprocess.run([python, "-c", "import datasketch"], capture_output=True, env=env)
             if probe.returncode:
                 print(f"{label}: skipped (pip install datasketch, or the `bench` extra)")
