@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -330,6 +331,7 @@ def run_datatrove(work: Path, workers: int) -> list[tuple[str, str | None]]:
         (row["id"], kept_of_cluster.get(row.get("metadata", {}).get("minhash_cluster_id", -1)))
         for row in rows(work / "removed")
     ]
+    shutil.rmtree(work, ignore_errors=True)
     return removed
 
 
@@ -575,6 +577,7 @@ def main() -> None:
         "J a-b: planted pairs with true Jaccard in [a, b) caught (at least one copy removed); below 0.80 should be 0."
     )
     print(real_pairs())
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
