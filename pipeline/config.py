@@ -20,6 +20,7 @@ from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
 from pipeline.stages.clean import CleanConfig
 from pipeline.stages.dedup_exact import DedupExactConfig
+from pipeline.stages.dedup_near import DedupNearConfig
 from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
 from pipeline.stages.pii import PiiConfig
@@ -37,7 +38,7 @@ class RunConfig(StageConfig):
     output: str = "dist"
     name: str = "dataset"
     # Transform stages in the order they run; ingest comes first, stats and validate last, always.
-    stages: list[str] = ["normalize", "dedup_exact", "language"]
+    stages: list[str] = ["normalize", "clean", "pii", "dedup_exact", "language", "quality", "dedup_near"]
     # Records per Arrow batch between stages.
     batch_size: int = Field(default=1000, ge=1)
 
@@ -98,6 +99,7 @@ class Config(BaseModel):
     clean: CleanConfig = CleanConfig()
     quality: QualityConfig = QualityConfig()
     pii: PiiConfig = PiiConfig()
+    dedup_near: DedupNearConfig = DedupNearConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
 

@@ -28,6 +28,8 @@ class PublishedRecord(pa.DataFrameModel):
     pii: Series[object] = pa.Field(nullable=False, required=False)
     quality: Series[object] = pa.Field(nullable=False, required=False)
     quality_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False, required=False)
+    # Added by dedup_near: how many removed near-duplicates name this record in duplicate_of.
+    duplicate_count: Series[int] = pa.Field(ge=0, nullable=False, required=False)
     num_chars: Series[int] = pa.Field(gt=0, nullable=False)
     num_words: Series[int] = pa.Field(ge=0, nullable=False)
 

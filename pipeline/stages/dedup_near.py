@@ -1,0 +1,296 @@
+"""dedup_near: remove near-duplicates, verified by exact Jaccard, keeping the best copy.
+
+Pass 1 (`prepare`, per batch, pure): shingle hashes, MinHash signatures and LSH band keys. `collect`
+keeps the band keys, the priority facts and the ids in memory and spills the shingle hashes to disk.
+`decide` buckets the keys, visits the documents in priority order (quality score, then more tokens,
+then input order) and removes a document only when the exact Jaccard similarity of its shingle set to
+an already kept document is at least `threshold`; the removed document points at that kept document.
+So a chain A~B~C never removes C for its likeness to B when B itself was removed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, model_validator
+
+from pipeline.dedup.lsh import Banding, buckets, candidate_probability, optimal_bands
+from pipeline.dedup.minhash import Permutations
+from pipeline.dedup.shingles import UNSPACED_SCRIPTS, Shingler
+from pipeline.dedup.verify import ShingleSpill
+from pipeline.records import described, rejections, split
+from pipeline.stage import GlobalStage, StageConfig, StageResult
+
+QUALITY_COLUMN = "quality_score"
+
+
+class DedupNearConfig(StageConfig):
+    # Documents whose shingle sets have Jaccard similarity ≥ threshold with a kept document are removed.
+    threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    num_perm: int = Field(default=128, ge=2, le=1024)
+    # Tokens per shingle (words; characters in scripts written without spaces).
+    ngram: int = Field(default=5, ge=1, le=64)
+    # LSH shape; 0 and 0 derive it from threshold, num_perm and the two weights below.
+    bands: int = Field(default=0, ge=0)
+    rows: int = Field(default=0, ge=0)
+    false_positive_weight: float = Field(default=0.05, ge=0.0)
+    false_negative_weight: float = Field(default=0.95, ge=0.0)
+    # Map every decimal digit to 0 before shingling (prices, dates and counts stop telling pages apart).
+    normalize_digits: bool = False
+    seed: int = Field(default=0, ge=0, lt=2**63)
+
+    @model_validator(mode="after")
+    def _check_bands(self) -> DedupNearConfig:
+        if (self.bands == 0) != (self.rows == 0):
+            raise ValueError("set both dedup_near.bands and dedup_near.rows, or neither (0 = derive)")
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(f"dedup_near.bands × rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+        if self.false_positive_weight + self.false_negative_weight <= 0:
+            raise ValueError("dedup_near: false_positive_weight + false_negative_weight must be > 0")
+        return self
+
+
+# The per-record work's temporaries take ~50 bytes per byte of text: work in slices of about this many
+# bytes so a batch's peak memory does not grow with the batch size. Results do not depend on the slicing.
+SLICE_BYTES = 256 * 1024
+
+
+def _slices(texts: pa.Array) -> list[tuple[int, int]]:
+    """[start, stop) row ranges of about SLICE_BYTES of text each (at least one row each)."""
+    sizes = pc.binary_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(sizes)
+    bounds = [0]
+    while bounds[-1] < len(sizes):
+        start = bounds[-1]
+        base = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, base + SLICE_BYTES, side="right"))
+        bounds.append(max(stop, start + 1))
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    keys: np.ndarray  # (documents, bands) uint64 LSH bucket keys
+    hashes: np.ndarray  # uint64 shingle hashes, document i's at offsets[i]:offsets[i + 1]
+    offsets: np.ndarray  # int64
+    tokens: np.ndarray  # int64 tokens per document
+    quality: np.ndarray | None  # float64, NaN where missing; None when the batch has no quality column
+
+
+@dataclass
+class _Collected:
+    spill: ShingleSpill
+    keys: list[np.ndarray]
+    tokens: list[np.ndarray]
+    quality: list[np.ndarray]
+    ids: list[pa.Array]
+
+
+class DedupNear(GlobalStage):
+    name = "dedup_near"
+    config_class = DedupNearConfig
+    config: DedupNearConfig
+
+    def __init__(self, config: DedupNearConfig) -> None:
+        super().__init__(config)
+        c = config
+        if c.bands:
+            self.bands, self.rows = c.bands, c.rows
+        else:
+            self.bands, self.rows = optimal_bands(
+                c.threshold, c.num_perm, c.false_positive_weight, c.false_negative_weight
+            )
+        self._shingler = Shingler(c.ngram, c.seed, c.normalize_digits)
+        self._permutations = Permutations(c.num_perm, c.seed)
+        self._banding = Banding(self.bands, self.rows, c.seed)
+        self._collected: _Collected | None = None
+        self._position = 0
+        self._documents = 0
+        self._duplicate_of: np.ndarray = np.empty(0, dtype=np.int64)
+        self._jaccard: dict[int, float] = {}
+        self._duplicate_count: np.ndarray = np.empty(0, dtype=np.int64)
+        self._ids: pa.Array | None = None
+        self._bytes_per_document = 0
+        # The runner records this dict in run.json and the card; decide() adds the run's counts to it.
+        self._notes: dict[str, Any] = {
+            "threshold": c.threshold,
+            "num_perm": c.num_perm,
+            "ngram": c.ngram,
+            "bands": self.bands,
+            "rows": self.rows,
+            "seed": c.seed,
+            "normalize_digits": c.normalize_digits,
+            "candidate_probability_at_threshold": round(candidate_probability(c.threshold, self.bands, self.rows), 4),
+            "shingles": f"word {c.ngram}-grams; character {c.ngram}-grams in {UNSPACED_SCRIPTS}",
+            "hashes": "xxh3_64 tokens, seeded n-gram combine + splitmix64; minhash (a*x+b) mod 2^61-1 (numpy)",
+            "verification": "exact Jaccard of shingle-hash sets for every candidate pair",
+            "priority": f"{QUALITY_COLUMN} (if present), then more tokens, then input order",
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers only need the parameters for prepare(); the central state (an open file) stays here.
+        state = self.__dict__.copy()
+        state["_collected"] = None
+        return state
+
+    def output_fields(self) -> list[pa.Field]:
+        return [
+            described(
+                "duplicate_count",
+                pa.int64(),
+                "Number of near-duplicate documents removed by dedup_near in favour of this one "
+                "(their ledger rows name it in duplicate_of).",
+            )
+        ]
+
+    def card_notes(self) -> dict[str, Any]:
+        return self._notes
+
+    # -- pass 1 ------------------------------------------------------------------------------------
+
+    def prepare(self, batch: pa.RecordBatch) -> Prepared:
+        texts = batch.column("text")
+        keys, hashes, counts, tokens = [], [], [], []
+        for start, stop in _slices(texts):
+            shingled = self._shingler.shingle(texts.slice(start, stop - start))
+            signatures = self._permutations.signatures(shingled.hashes, shingled.offsets)
+            keys.append(self._banding.keys(signatures))
+            hashes.append(shingled.hashes)
+            counts.append(np.diff(shingled.offsets))
+            tokens.append(shingled.tokens)
+        offsets = np.zeros(batch.num_rows + 1, dtype=np.int64)
+        if counts:
+            np.cumsum(np.concatenate(counts), out=offsets[1:])
+        quality = None
+        if QUALITY_COLUMN in batch.schema.names:
+            column = pc.cast(batch.column(QUALITY_COLUMN), pa.float64())
+            quality = column.to_numpy(zero_copy_only=False).astype(np.float64)
+        return Prepared(
+            keys=np.concatenate(keys) if keys else np.empty((0, self.bands), dtype=np.uint64),
+            hashes=np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64),
+            offsets=offsets,
+            tokens=np.concatenate(tokens) if tokens else np.empty(0, dtype=np.int64),
+            quality=quality,
+        )
+
+    def collect(self, batch: pa.RecordBatch, prepared: Prepared) -> None:
+        if self._collected is None:
+            self._collected = _Collected(ShingleSpill(), [], [], [], [])
+        c = self._collected
+        c.spill.append(prepared.hashes, prepared.offsets)
+        c.keys.append(prepared.keys)
+        c.tokens.append(prepared.tokens.astype(np.int32))
+        quality = prepared.quality
+        if quality is None:
+            quality = np.full(batch.num_rows, np.nan)
+        c.quality.append(quality)
+        c.ids.append(batch.column("id"))
+
+    # -- the decision ------------------------------------------------------------------------------
+
+    def decide(self) -> None:
+        c = self._collected
+        if c is None:
+            return
+        spill = c.spill
+        spill.finish()
+        keys = np.concatenate(c.keys)
+        tokens = np.concatenate(c.tokens)
+        quality = np.concatenate(c.quality)
+        ids = pa.concat_arrays(
+            [chunk.combine_chunks() if isinstance(chunk, pa.ChunkedArray) else chunk for chunk in c.ids]
+        )
+        documents = len(tokens)
+        held = keys.nbytes + tokens.nbytes + quality.nbytes + ids.nbytes + spill.memory_bytes
+        c.keys, c.tokens, c.quality, c.ids = [], [], [], []
+
+        members, starts = buckets(keys)
+        del keys
+        # Missing quality sorts last; higher quality, then more tokens, then earlier input first.
+        quality_key = np.where(np.isnan(quality), np.inf, -quality)
+        order = np.lexsort((np.arange(documents), -tokens.astype(np.int64), quality_key))
+        rank = np.empty(documents, dtype=np.int64)
+        rank[order] = np.arange(documents)
+
+        # Per document, the buckets it is in (CSR over the bucket members).
+        bucket_of = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+        by_doc = np.argsort(members, kind="stable")
+        doc_buckets = bucket_of[by_doc]
+        doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1))
+        in_bucket = np.flatnonzero(np.diff(doc_starts) > 0)
+
+        duplicate_of = np.full(documents, -1, dtype=np.int64)
+        jaccard: dict[int, float] = {}
+        kept_in_bucket: dict[int, list[int]] = {}
+        verified = 0
+        threshold = self.config.threshold
+        for doc in in_bucket[np.argsort(rank[in_bucket], kind="stable")].tolist():
+            own = doc_buckets[doc_starts[doc] : doc_starts[doc + 1]].tolist()
+            neighbours: set[int] = set()
+            for bucket in own:
+                neighbours.update(kept_in_bucket.get(bucket, ()))
+            # Earlier-visited kept documents, best first: the first one verified similar enough wins.
+            for other in sorted(neighbours, key=lambda k: rank[k]):
+                similarity = spill.jaccard(doc, other)
+                verified += 1
+                if similarity >= threshold:
+                    duplicate_of[doc] = other
+                    jaccard[doc] = similarity
+                    break
+            if duplicate_of[doc] < 0:
+                for bucket in own:
+                    kept_in_bucket.setdefault(bucket, []).append(doc)
+        spill.close()
+        self._collected = None
+
+        removed = duplicate_of >= 0
+        self._duplicate_of = duplicate_of
+        self._jaccard = jaccard
+        self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(np.int64)
+        self._ids = ids
+        self._documents = documents
+        self._position = 0
+        held += duplicate_of.nbytes + self._duplicate_count.nbytes
+        self._bytes_per_document = math.ceil(held / max(documents, 1))
+        self._notes.update(
+            {
+                "documents_in_buckets": len(in_bucket),
+                "pairs_verified": verified,
+                "removed": int(removed.sum()),
+                "shingle_sets_read": spill.reads,
+            }
+        )
+
+    # -- pass 2 ------------------------------------------------------------------------------------
+
+    def apply(self, batch: pa.RecordBatch) -> StageResult:
+        n = batch.num_rows
+        start = self._position
+        self._position += n
+        targets = self._duplicate_of[start : start + n]
+        mask = targets >= 0
+        positions = np.flatnonzero(mask) + start
+        assert self._ids is not None
+        kept_ids = [self._ids[int(t)].as_py() for t in targets[mask]]
+        similarities = [self._jaccard[int(p)] for p in positions]
+        details = [
+            f"Jaccard {j:.4f} >= dedup_near.threshold={self.config.threshold} with kept document {k} "
+            f"({self.config.ngram}-token shingles)"
+            for j, k in zip(similarities, kept_ids, strict=True)
+        ]
+        counts = pa.array(self._duplicate_count[start : start + n], pa.int64())
+        annotated = batch.append_column(self.output_fields()[0], counts)
+        mask_arr = pa.array(mask, pa.bool_())
+        return StageResult(
+            kept=split(annotated, mask_arr),
+            rejected=rejections(batch, mask_arr, self.name, "near_duplicate", details, kept_ids),
+        )
+
+    def bytes_per_document(self) -> int:
+        return self._bytes_per_document
