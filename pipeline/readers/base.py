@@ -63,3 +63,18 @@ def reject(
     number: int | None, reason: str, detail: str, text: str | None = None, encoding: str | None = None
 ) -> RawRecord:
     return RawRecord(number=number, text=text, reason=reason, detail=detail, encoding=encoding)
+
+
+def read_whole(path: Path, options: ReaderOptions, what: str) -> bytes | RawRecord:
+    """The (decompressed) bytes of a one-document file, or a `too_large` rejection when they pass the limit.
+
+    Reads at most one byte past the limit, so a huge file is never held in memory.
+    """
+    from pipeline.readers.compression import open_binary
+
+    limit = options.max_document_bytes
+    with open_binary(path) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        return reject(None, "too_large", f"{what} is larger than ingest.max_document_bytes={limit}; raise the limit")
+    return data

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.readers.base import Pending, RawRecord, ReaderOptions, reject
+from pipeline.readers.base import Pending, RawRecord, ReaderOptions, read_whole
 from pipeline.readers.charset import decode_web
-from pipeline.readers.compression import open_binary
 
 # trafilatura logs a warning for every page it discards; the ledger already records each one.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -175,14 +174,8 @@ class PendingPage(Pending):
 
 
 def read_html(path: Path, options: ReaderOptions) -> Iterator[RawRecord | Pending]:
-    limit = options.max_document_bytes
-    with open_binary(path) as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        yield reject(
-            None,
-            "too_large",
-            f"page is larger than ingest.max_document_bytes={limit}; raise the limit",
-        )
+    data = read_whole(path, options, "page")
+    if isinstance(data, RawRecord):
+        yield data
         return
     yield PendingPage(None, data, "text/html")

@@ -5,21 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.readers.base import RawRecord, ReaderOptions, reject
-from pipeline.readers.compression import open_binary
+from pipeline.readers.base import RawRecord, ReaderOptions, read_whole, reject
 from pipeline.readers.decode import decode_bytes
 
 
 def read_text(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
-    limit = options.max_document_bytes
-    with open_binary(path) as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        yield reject(
-            None,
-            "too_large",
-            f"document is larger than ingest.max_document_bytes={limit}; split it or raise the limit",
-        )
+    data = read_whole(path, options, "document")
+    if isinstance(data, RawRecord):
+        yield data
         return
     decoded = decode_bytes(data)
     if decoded.text is None:
