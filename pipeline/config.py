@@ -22,6 +22,7 @@ from pipeline.stages.language import LanguageConfig
 from pipeline.stages.normalize import NormalizeConfig
 
 DEFAULT_CONFIG_FILE = "pipeline.toml"
+EXECUTION_KEYS = frozenset({"batch_size", "workers", "keep_work"})
 
 
 class RunConfig(StageConfig):
@@ -33,6 +34,11 @@ class RunConfig(StageConfig):
     stages: list[str] = ["normalize", "dedup_exact", "language"]
     # Records per Arrow batch between stages.
     batch_size: int = Field(default=1000, ge=1)
+    # Worker processes for map stages and global stages' per-record work; 0 means one per CPU core.
+    workers: int = Field(default=0, ge=0)
+    # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
+    # redoes only the affected steps; false removes it once the dataset is published.
+    keep_work: bool = True
 
 
 class IngestConfig(StageConfig):
@@ -84,8 +90,14 @@ class Config(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     def digest(self) -> str:
-        """sha256 of the resolved config: identifies what produced a dataset."""
-        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        """sha256 of the resolved config: identifies what produced a dataset.
+
+        Keys that only change how the run executes (batching, workers, the work folder) are left out:
+        the data does not depend on them, so neither does its digest.
+        """
+        config = self.as_dict()
+        config["run"] = {k: v for k, v in config["run"].items() if k not in EXECUTION_KEYS}
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
