@@ -50,7 +50,16 @@ from pipeline.workdir import (
     write_shard,
 )
 
-_VERSIONED_PACKAGES = ["datasets", "pandera", "pyarrow", "langdetect", "ftfy", "charset-normalizer", "pandas"]
+_VERSIONED_PACKAGES = [
+    "datasets",
+    "pandera",
+    "pyarrow",
+    "langdetect",
+    "langdetect-rs",
+    "ftfy",
+    "charset-normalizer",
+    "pandas",
+]
 # Ledger and audit tables are re-cut into row groups of this many rows, so their bytes do not depend
 # on how the records were batched.
 REPORT_ROW_GROUP_ROWS = 10_000
@@ -372,6 +381,13 @@ class Runner:
             tallies += step_tallies
         return tallies
 
+    @staticmethod
+    def _card_libraries(tallies: list[Tally]) -> set[str]:
+        libraries = {"langdetect", "ftfy"}
+        if any(t.notes.get("backend") == "langdetect-rs" for t in tallies):
+            libraries.add("langdetect-rs")
+        return libraries
+
     # -- publish --------------------------------------------------------------------------------
 
     def _publish(self, files: list[InputFile], steps: list[Step], folders: list[Path], started: float) -> RunResult:
@@ -459,7 +475,7 @@ class Runner:
                 records_read=records_read,
                 records_rejected=ledger.total,
                 config_digest=self.config.digest(),
-                library_versions={k: v for k, v in package_versions().items() if k in ("langdetect", "ftfy")},
+                library_versions={k: v for k, v in package_versions().items() if k in self._card_libraries(tallies)},
             )
         )
         published = sum(s.num_rows for s in published_shards)
