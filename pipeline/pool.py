@@ -51,12 +51,20 @@ def reasons_of(rejected: pa.RecordBatch) -> dict[str, int]:
     return {item["values"]: item["counts"] for item in pc.value_counts(rejected.column("reason")).to_pylist()}
 
 
-EMPTY_FACTS: dict[str, Any] = {"in": 0, "out": 0, "rejected": {}, "seconds": 0.0}
+EMPTY_FACTS: dict[str, Any] = {"in": 0, "out": 0, "rejected": {}, "seconds": 0.0, "bytes_in": 0}
 
 
-def stage_facts(records_in: int, records_out: int, rejected: pa.RecordBatch, seconds: float) -> dict[str, Any]:
+def stage_facts(
+    records_in: int, records_out: int, rejected: pa.RecordBatch, seconds: float, bytes_in: int
+) -> dict[str, Any]:
     """One stage's counts for one shard, as the shard's marker records them."""
-    return {"in": records_in, "out": records_out, "rejected": reasons_of(rejected), "seconds": seconds}
+    return {
+        "in": records_in,
+        "out": records_out,
+        "rejected": reasons_of(rejected),
+        "seconds": seconds,
+        "bytes_in": bytes_in,
+    }
 
 
 def text_bytes(batch: pa.RecordBatch | None) -> int:
@@ -87,7 +95,7 @@ def map_shard(stage_indices: tuple[int, ...], source: Path, target: Path, shard:
         start = time.perf_counter()
         result = stage.process(batch)
         seconds = time.perf_counter() - start
-        tallies.append(stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds))
+        tallies.append(stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch)))
         ledger.append(result.rejected)
         for name, table in result.side.items():
             side.setdefault(name, []).append(table)

@@ -72,6 +72,8 @@ class Tally:
     records_out: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # Text bytes of the records the stage was given (for ingest: of the records it kept).
+    bytes_in: int = 0
     bytes_per_document: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +82,7 @@ class Tally:
         self.records_out += facts["out"]
         self.rejected.update(facts["rejected"])
         self.seconds += facts["seconds"]
+        self.bytes_in += facts.get("bytes_in", 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class Tally:
             "records_out": self.records_out,
             "rejected": dict(sorted(self.rejected.items())),
             "seconds": round(self.seconds, 3),
+            "bytes_in": self.bytes_in,
             "bytes_per_document": self.bytes_per_document,
             "notes": self.notes,
         }
@@ -287,7 +291,9 @@ class Runner:
                 read = count_by_file(batch.kept) + count_by_file(batch.rejected)
                 records_in = batch.kept.num_rows + batch.rejected.num_rows
                 facts = {
-                    "stages": [stage_facts(records_in, batch.kept.num_rows, batch.rejected, seconds)],
+                    "stages": [
+                        stage_facts(records_in, batch.kept.num_rows, batch.rejected, seconds, text_bytes(batch.kept))
+                    ],
                     "in_bytes": text_bytes(batch.kept),
                     "read": dict(read),
                 }
@@ -346,7 +352,11 @@ class Runner:
             start = time.perf_counter()
             result = stage.apply(batch)
             seconds = time.perf_counter() - start
-            facts = {"stages": [stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds)]}
+            facts = {
+                "stages": [
+                    stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))
+                ]
+            }
             side = {name: [table] for name, table in result.side.items()}
             write_shard(target, shard, result.kept, [result.rejected], side, facts)
             progress.update(batch.num_rows, text_bytes(batch), result.rejected.num_rows)
