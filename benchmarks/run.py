@@ -186,6 +186,7 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print(f"corpus {corpus}: {docs:,} documents, {mb:,.1f} MB of JSONL")
     print(f"machine: {machine()}")
     print(f"versions: {versions()}")
+    print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
     print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) |")
     print("|---:|---:|---:|---:|---:|---:|")
