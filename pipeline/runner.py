@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -241,9 +241,24 @@ class Runner:
             with Executor(self.config, self.plan, self.workers) as executor:
                 for index, step in enumerate(steps):
                     step_start = time.perf_counter()
-                    resumed = (folders[index] / DONE).exists()
+                    reused = (folders[index] / DONE).exists()
                     if step.kind == "ingest":
+                        if len(steps) > 1 and steps[1].kind == "map":
+                            continue  # ingested while the first map step runs, below
                         self._run_ingest(files, folders[index])
+                    elif step.kind == "map" and index == 1:
+                        # The pool works on the first shards while the main process reads the rest.
+                        ingest_reused = (folders[0] / DONE).exists()
+                        shards = self._ingest_shards(files, folders[0])
+                        self._run_map(executor, step, folders[0], folders[1], shards)
+                        self.step_seconds.append(
+                            {
+                                "step": steps[0].name,
+                                "key": steps[0].key,
+                                "reused": ingest_reused,
+                                "seconds": round(self._ingest_seconds, 3),
+                            }
+                        )
                     elif step.kind == "map":
                         self._run_map(executor, step, folders[index - 1], folders[index])
                     else:
@@ -252,7 +267,7 @@ class Runner:
                         {
                             "step": step.name,
                             "key": step.key,
-                            "reused": resumed,
+                            "reused": reused,
                             "seconds": round(time.perf_counter() - step_start, 3),
                         }
                     )
@@ -273,7 +288,15 @@ class Runner:
         return sum(shard_facts(folder, i)["rows"] for i in range(self._shards(folder)))
 
     def _run_ingest(self, files: list[InputFile], folder: Path) -> None:
+        for _ in self._ingest_shards(files, folder):
+            pass
+
+    def _ingest_shards(self, files: list[InputFile], folder: Path) -> Iterator[int]:
+        """Ingest into `folder`, yielding each shard's number once it is committed."""
+        started = time.perf_counter()
+        self._ingest_seconds = 0.0
         if (folder / DONE).exists():
+            yield from range(self._shards(folder))
             return
         folder.mkdir(parents=True, exist_ok=True)
         progress = self.progress.step("ingest", None)
@@ -301,21 +324,34 @@ class Runner:
             progress.update(
                 batch.kept.num_rows + batch.rejected.num_rows, text_bytes(batch.kept), batch.rejected.num_rows
             )
+            yield shard
             shard += 1
         write_json(folder / DONE, {"shards": shard})
         progress.close()
+        self._ingest_seconds = time.perf_counter() - started
 
-    def _run_map(self, executor: Executor, step: Step, source: Path, target: Path) -> None:
+    def _run_map(
+        self, executor: Executor, step: Step, source: Path, target: Path, shards: Iterator[int] | None = None
+    ) -> None:
+        """Run a map step over `source`'s shards, or over `shards` as the previous step commits them."""
         if (target / DONE).exists():
+            if shards is not None:
+                for _ in shards:  # the source must still be completed (it is, or it is resumed)
+                    pass
             return
         target.mkdir(parents=True, exist_ok=True)
-        shards = self._shards(source)
-        progress = self.progress.step(step.name, self._rows(source))
-        tasks = ((step.stage_indices, source, target, shard) for shard in range(shards))
+        total = None
+        if shards is None:
+            total = self._rows(source)
+            shards = iter(range(self._shards(source)))
+        progress = self.progress.step(step.name, total)
+        count = 0
+        tasks = ((step.stage_indices, source, target, shard) for shard in shards)
         for facts in executor.ordered(map_shard, tasks):
             stages = facts["stages"]
             progress.update(stages[0]["in"], facts["in_bytes"], sum(sum(s["rejected"].values()) for s in stages))
-        write_json(target / DONE, {"shards": shards})
+            count += 1
+        write_json(target / DONE, {"shards": count})
         progress.close()
 
     def _run_global(self, executor: Executor, step: Step, source: Path, target: Path) -> None:
