@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -35,9 +36,22 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, main_pid: int) -> None:
     global _PLAN
     _PLAN = build_plan(config)
+    threading.Thread(target=_exit_with, args=(main_pid,), daemon=True).start()
+
+
+def _exit_with(main_pid: int) -> None:
+    """End this worker once the main process is gone (e.g. SIGKILLed): nothing else would wake it."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def _plan() -> Plan:
@@ -132,7 +146,7 @@ class Executor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipeline.pool"])
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(config,)
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
             )
 
     def ordered(self, task: Callable[..., Any], arguments: Iterable[tuple[Any, ...]]) -> Iterator[Any]:

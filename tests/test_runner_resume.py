@@ -63,6 +63,7 @@ def kill_at(point: str, corpus: Path, output: Path) -> None:
             assert process.poll() is None, f"the run ended before reaching {point}"
             assert time.monotonic() < deadline, f"the run never reached {point}"
             time.sleep(0.001)
+        helpers = descendants(process.pid)
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL
     finally:
@@ -70,6 +71,35 @@ def kill_at(point: str, corpus: Path, output: Path) -> None:
             process.kill()
             process.wait()
     assert in_progress(point, output), f"the run had already finished {point} when it was killed"
+    # The pool's workers (and the fork server) notice and exit instead of lingering forever.
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() and not zombie(pid) for pid in helpers):
+        assert time.monotonic() < deadline, f"processes left behind: {helpers}"
+        time.sleep(0.1)
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 @pytest.fixture(scope="module")
