@@ -130,5 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pipeline: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("pipeline: interrupted; the previous dataset, if any, is unchanged", file=sys.stderr)
+        print(
+            "pipeline: interrupted; the previous dataset, if any, is unchanged; rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130

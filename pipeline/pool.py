@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import Counter, deque
@@ -38,6 +39,8 @@ def default_workers() -> int:
 
 def _init_worker(config: Config, main_pid: int) -> None:
     global _PLAN
+    # Ctrl-C reaches the whole process group: the main process handles it and shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _PLAN = build_plan(config)
     threading.Thread(target=_exit_with, args=(main_pid,), daemon=True).start()
 

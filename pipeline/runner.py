@@ -106,6 +106,9 @@ class RunResult:
     records_rejected: int
     tallies: list[Tally]
     seconds: float
+    # The work folder kept for reruns (None when run.keep_work is false) and its size.
+    work_dir: Path | None = None
+    work_bytes: int = 0
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -119,6 +122,11 @@ class RunResult:
         )
         lines.append("(stage seconds are work time summed over worker processes)")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
+        if self.work_dir is not None:
+            lines.append(
+                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun redoes only what "
+                "changed; --fresh or run.keep_work = false to drop it)"
+            )
         return "\n".join(lines)
 
 
@@ -272,6 +280,9 @@ class Runner:
                         }
                     )
             result = self._publish(files, steps, folders, started)
+            if self.config.run.keep_work:
+                result.work_dir = self.work_root
+                result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
             succeeded = True
             return result
         finally:
