@@ -113,9 +113,16 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
     peak.stop()
     if code != 0:
         raise SystemExit(f"datatrove failed with exit code {code}")
-    stages = json.loads((work / "datatrove" / "stages.json").read_text())
+    found = json.loads((work / "datatrove" / "stages.json").read_text())
     shutil.rmtree(work / "datatrove")
-    return {"workers": workers, "wall": wall, "rss_total": peak.total, "rss_largest": peak.largest, "stages": stages}
+    return {
+        "workers": workers,
+        "wall": wall,
+        "rss_total": peak.total,
+        "rss_largest": peak.largest,
+        "stages": found["stages"],
+        "version": found["datatrove"],
+    }
 
 
 # Run in its own process (and interpreter, e.g. a venv with the bench extra): datatrove's reference
@@ -128,35 +135,48 @@ from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import ParquetWriter
 
-source, work, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
-config = MinhashConfig()
-tasks = workers
-stages = []
+def main():
+    source, work, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    config = MinhashConfig()
+    tasks = workers
+    stages = []
 
-def timed(name, executor):
-    start = time.perf_counter()
-    executor.run()
-    stages.append({"name": name, "seconds": time.perf_counter() - start})
+    def timed(name, executor):
+        start = time.perf_counter()
+        executor.run()
+        stages.append({"name": name, "seconds": time.perf_counter() - start})
 
-timed("signatures", LocalPipelineExecutor(
-    pipeline=[JsonlReader(source), MinhashDedupSignature(output_folder=f"{work}/signatures", config=config)],
-    tasks=tasks, workers=workers, logging_dir=f"{work}/logs/1"))
-timed("buckets", LocalPipelineExecutor(
-    pipeline=[MinhashDedupBuckets(input_folder=f"{work}/signatures", output_folder=f"{work}/buckets", config=config)],
-    tasks=config.num_buckets, workers=workers, logging_dir=f"{work}/logs/2"))
-timed("cluster", LocalPipelineExecutor(
-    pipeline=[MinhashDedupCluster(input_folder=f"{work}/buckets", output_folder=f"{work}/remove_ids", config=config)],
-    tasks=1, logging_dir=f"{work}/logs/3"))
-timed("filter+write", LocalPipelineExecutor(
-    pipeline=[JsonlReader(source), MinhashDedupFilter(input_folder=f"{work}/remove_ids"),
-              ParquetWriter(f"{work}/parquet")],
-    tasks=tasks, workers=workers, logging_dir=f"{work}/logs/4"))
-json.dump(stages, open(f"{work}/stages.json", "w"))
+    timed("signatures", LocalPipelineExecutor(
+        pipeline=[JsonlReader(source), MinhashDedupSignature(output_folder=f"{work}/signatures", config=config)],
+        tasks=tasks, workers=workers, logging_dir=f"{work}/logs/1"))
+    timed("buckets", LocalPipelineExecutor(
+        pipeline=[
+            MinhashDedupBuckets(input_folder=f"{work}/signatures", output_folder=f"{work}/buckets", config=config)
+        ],
+        tasks=config.num_buckets, workers=workers, logging_dir=f"{work}/logs/2"))
+    timed("cluster", LocalPipelineExecutor(
+        pipeline=[
+            MinhashDedupCluster(input_folder=f"{work}/buckets", output_folder=f"{work}/remove_ids", config=config)
+        ],
+        tasks=1, logging_dir=f"{work}/logs/3"))
+    timed("filter+write", LocalPipelineExecutor(
+        pipeline=[JsonlReader(source), MinhashDedupFilter(input_folder=f"{work}/remove_ids"),
+                  ParquetWriter(f"{work}/parquet")],
+        tasks=tasks, workers=workers, logging_dir=f"{work}/logs/4"))
+    from importlib.metadata import version
+
+    with open(f"{work}/stages.json", "w") as f:
+        json.dump({"datatrove": version("datatrove"), "stages": stages}, f)
+
+
+# datatrove's pool starts processes that re-import this file.
+if __name__ == "__main__":
+    main()
 """
 
 
 def versions() -> str:
-    names = ["pyarrow", "langdetect", "langdetect-rs", "ftfy", "datatrove"]
+    names = ["pyarrow", "langdetect", "langdetect-rs", "ftfy"]
     found = []
     for name in names:
         try:
@@ -185,7 +205,7 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     docs, mb = manifest["docs"], manifest["jsonl_bytes"] / 1e6
     print(f"corpus {corpus}: {docs:,} documents, {mb:,.1f} MB of JSONL")
     print(f"machine: {machine()}")
-    print(f"versions: {versions()}")
+    print(f"versions: {versions()}" + "".join(f", datatrove {r['version']} (bench extra)" for r in datatrove[:1]))
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
     print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) |")

@@ -126,8 +126,6 @@ class WorkDir:
 
     def __init__(self, root: Path, fresh: bool = False) -> None:
         self.root = root
-        if fresh and root.exists():
-            shutil.rmtree(root)
         root.mkdir(parents=True, exist_ok=True)
         self._lock = (root / "lock").open("a+")
         try:
@@ -137,6 +135,11 @@ class WorkDir:
             raise UsageError(
                 f"another pipeline run is using {root}; wait for it to finish or give this run another --name"
             ) from None
+        if fresh:
+            # Only once the lock is ours: a concurrent run's work is never deleted under it.
+            for entry in root.iterdir():
+                if entry.name != "lock":
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
     def step(self, index: int, step: Step) -> Path:
         return step_folder(self.root, index, step)
