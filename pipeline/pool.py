@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -180,10 +180,3 @@ class Executor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def count_rejected(tallies: Iterable[dict[str, Any]]) -> Counter[str]:
-    total: Counter[str] = Counter()
-    for tally in tallies:
-        total.update(tally["rejected"])
-    return total
