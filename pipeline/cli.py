@@ -42,6 +42,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECTION.KEY=VALUE",
         help='override a config key with a TOML value, e.g. --set \'language.languages=["en","de"]\'',
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes for the stages (overrides run.workers; default: one per CPU core)",
+    )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard the work folder of earlier (interrupted) runs and start over",
+    )
+    run.add_argument(
+        "--progress",
+        choices=["auto", "bar", "log"],
+        default="auto",
+        help="live progress bars (bar), a log line every 10 s (log), or bars only on a terminal (auto)",
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     validate = commands.add_parser(
@@ -82,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
+    from pipeline.progress import Progress
     from pipeline.runner import Runner
 
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
@@ -93,9 +111,14 @@ def _run(args: argparse.Namespace) -> int:
         overrides.append(f"run.output={_toml_string(str(Path(args.output).resolve()))}")
     if args.name:
         overrides.append(f"run.name={_toml_string(args.name)}")
+    if args.workers is not None:
+        if args.workers < 1:
+            raise UsageError(f"--workers {args.workers}: must be at least 1")
+        overrides.append(f"run.workers={args.workers}")
     config = load_config(config_path, overrides, require_file=args.config is not None)
-    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    result = Runner(config, log=log).run()
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    progress = Progress("quiet" if args.quiet else args.progress, log)
+    result = Runner(config, log=log, fresh=args.fresh, progress=progress).run()
     if not args.quiet:
         print(result.summary())
     return 0
@@ -143,5 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pipeline: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("pipeline: interrupted; the previous dataset, if any, is unchanged", file=sys.stderr)
+        print(
+            "pipeline: interrupted; the previous dataset, if any, is unchanged; rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130

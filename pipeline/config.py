@@ -29,7 +29,7 @@ from pipeline.stages.quality import QualityConfig
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
 # the card of the same data is the same wherever and however it was made.
-_EXECUTION_ONLY = ("input", "output", "batch_size", "workers")
+EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work"})
 
 
 class RunConfig(StageConfig):
@@ -41,6 +41,11 @@ class RunConfig(StageConfig):
     stages: list[str] = ["normalize", "clean", "pii", "dedup_exact", "language", "quality", "dedup_near"]
     # Records per Arrow batch between stages.
     batch_size: int = Field(default=1000, ge=1)
+    # Worker processes for map stages and global stages' per-record work; 0 means one per CPU core.
+    workers: int = Field(default=0, ge=0)
+    # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
+    # redoes only the affected steps; false removes it once the dataset is published.
+    keep_work: bool = True
 
 
 class IngestConfig(StageConfig):
@@ -117,11 +122,14 @@ class Config(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     def digest(self) -> str:
-        """sha256 of the config keys that shape the data (not paths or execution settings)."""
-        settings = self.as_dict()
-        for key in _EXECUTION_ONLY:
-            settings["run"].pop(key, None)
-        canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        """sha256 of the resolved config: identifies what produced a dataset.
+
+        Keys that only change how the run executes (batching, workers, the work folder) are left out:
+        the data does not depend on them, so neither does its digest.
+        """
+        config = self.as_dict()
+        config["run"] = {k: v for k, v in config["run"].items() if k not in EXECUTION_KEYS}
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -41,13 +41,14 @@ class IngestBatch:
     # type: counted here, never rows.
     skipped: Counter[str] = field(default_factory=Counter)
 
-    def note(self, notes: dict[str, Any]) -> None:
-        """Add this batch's skipped-record counts to the ingest tally's notes (run.json, card)."""
-        if self.skipped:
-            total = notes.setdefault("skipped_non_document_records", {})
-            for kind, n in self.skipped.items():
-                total[kind] = total.get(kind, 0) + n
-            notes["skipped_non_document_records"] = dict(sorted(total.items()))
+
+def note_skipped(notes: dict[str, Any], skipped: dict[str, int]) -> None:
+    """Add skipped-record counts (of a batch or a committed shard) to the ingest tally's notes."""
+    if skipped:
+        total = notes.setdefault("skipped_non_document_records", {})
+        for kind, n in skipped.items():
+            total[kind] = total.get(kind, 0) + n
+        notes["skipped_non_document_records"] = dict(sorted(total.items()))
 
 
 def sha256_of(path: Path) -> str:

@@ -1,4 +1,11 @@
-"""The runner: chains the stages from the config, owns the ledger, the report and the atomic publish."""
+"""The runner: plans the steps, runs them through the pool into the work folder, then publishes atomically.
+
+Every step (ingest, each run of map stages, each global stage) reads the previous step's shards from
+the work folder and commits its own, shard by shard (see workdir.py). A rerun after a crash skips the
+committed work; a changed config or input redoes only the steps whose key changed. The publish step
+then streams the last step's shards into the dataset writer and every step's ledger rows into the
+ledger, in a fixed order, so the output does not depend on workers, batch size or interruptions.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,20 +29,43 @@ from datasets import Features
 from pipeline import __version__
 from pipeline.config import Config
 from pipeline.errors import UsageError, ValidationFailed
-from pipeline.ingest import InputFile, ingest, list_inputs
+from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped
 from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
+from pipeline.plan import Step, build_plan, build_steps
+from pipeline.pool import EMPTY_FACTS, Executor, default_workers, map_shard, prepare_shard, stage_facts, text_bytes
+from pipeline.progress import Progress
 from pipeline.publish.card import StageCount
 from pipeline.publish.dataset import DatasetWriter, RunFacts
-from pipeline.records import INTERNAL_COLUMNS, RECORD_FIELDS, description_of
-from pipeline.schema_loader import load_model
-from pipeline.stage import GlobalStage, MapStage, Stage, StageResult
-from pipeline.stages import STAGES
-from pipeline.stages.stats import Stats, StatsConfig
-from pipeline.stages.validate import Validate
+from pipeline.records import description_of
+from pipeline.stage import GlobalStage
 from pipeline.validate import validate_folder
+from pipeline.workdir import (
+    DONE,
+    WorkDir,
+    read_json,
+    read_kept,
+    read_ledger,
+    read_side,
+    shard_facts,
+    write_json,
+    write_shard,
+)
 
-_VERSIONED_PACKAGES = ["datasets", "pandera", "pyarrow", "langdetect", "ftfy", "charset-normalizer", "pandas"]
-_VERSIONED_PACKAGES += ["trafilatura", "fastwarc"]
+_VERSIONED_PACKAGES = [
+    "datasets",
+    "pandera",
+    "pyarrow",
+    "langdetect",
+    "langdetect-rs",
+    "ftfy",
+    "charset-normalizer",
+    "pandas",
+    "trafilatura",
+    "fastwarc",
+]
+# Ledger and audit tables are re-cut into row groups of this many rows, so their bytes do not depend
+# on how the records were batched.
+REPORT_ROW_GROUP_ROWS = 10_000
 
 
 @dataclass
@@ -46,15 +75,17 @@ class Tally:
     records_out: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # Text bytes of the records the stage was given (for ingest: of the records it kept).
+    bytes_in: int = 0
     bytes_per_document: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
 
-    def count(self, records_in: int, result: StageResult) -> None:
-        self.records_in += records_in
-        self.records_out += result.kept.num_rows
-        if result.rejected.num_rows:
-            for item in pc.value_counts(result.rejected.column("reason")).to_pylist():
-                self.rejected[item["values"]] += item["counts"]
+    def add(self, facts: dict[str, Any]) -> None:
+        self.records_in += facts["in"]
+        self.records_out += facts["out"]
+        self.rejected.update(facts["rejected"])
+        self.seconds += facts["seconds"]
+        self.bytes_in += facts.get("bytes_in", 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +94,7 @@ class Tally:
             "records_out": self.records_out,
             "rejected": dict(sorted(self.rejected.items())),
             "seconds": round(self.seconds, 3),
+            "bytes_in": self.bytes_in,
             "bytes_per_document": self.bytes_per_document,
             "notes": self.notes,
         }
@@ -77,6 +109,9 @@ class RunResult:
     records_rejected: int
     tallies: list[Tally]
     seconds: float
+    # The work folder kept for reruns (None when run.keep_work is false) and its size.
+    work_dir: Path | None = None
+    work_bytes: int = 0
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -88,7 +123,13 @@ class RunResult:
             f"records read {self.records_read:,} = published {self.records_published:,} + rejected "
             f"{self.records_rejected:,}  (holds overall and for every input file)"
         )
+        lines.append("(stage seconds are work time summed over worker processes)")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
+        if self.work_dir is not None:
+            lines.append(
+                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun redoes only what "
+                "changed; --fresh or run.keep_work = false to drop it)"
+            )
         return "\n".join(lines)
 
 
@@ -102,14 +143,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _timed(tally: Tally, fn: Callable[..., Any], *args: Any) -> Any:
-    start = time.perf_counter()
-    try:
-        return fn(*args)
-    finally:
-        tally.seconds += time.perf_counter() - start
-
-
 def _replace_dir(tmp: Path, final: Path) -> None:
     """Put `tmp` where `final` is; the old folder is only removed once the new one is in place."""
     old = None
@@ -121,11 +154,58 @@ def _replace_dir(tmp: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+class Rechunker:
+    """Re-cuts a stream of batches into batches of exactly `rows` rows (the last one shorter)."""
+
+    def __init__(self, sink: Callable[[pa.RecordBatch], None], rows: int) -> None:
+        self.sink = sink
+        self.rows = rows
+        self._pending: list[pa.RecordBatch] = []
+        self._count = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        self._pending.append(batch)
+        self._count += batch.num_rows
+        if self._count >= self.rows:
+            table = pa.Table.from_batches(self._pending).combine_chunks()
+            start = 0
+            while table.num_rows - start >= self.rows:
+                self._emit(table.slice(start, self.rows))
+                start += self.rows
+            rest = table.slice(start)
+            self._pending = rest.to_batches() if rest.num_rows else []
+            self._count = rest.num_rows
+
+    def _emit(self, table: pa.Table) -> None:
+        for batch in table.combine_chunks().to_batches():
+            self.sink(batch)
+
+    def close(self) -> None:
+        if self._count:
+            self._emit(pa.Table.from_batches(self._pending))
+        self._pending, self._count = [], 0
+
+
 class Runner:
-    def __init__(self, config: Config, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        log: Callable[[str], None] | None = None,
+        *,
+        workers: int | None = None,
+        fresh: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
         self.config = config
         self.log = log or (lambda message: None)
+        self.progress = progress or Progress("quiet", self.log)
+        self.fresh = fresh
         run = config.run
+        self.workers = workers if workers is not None else (run.workers or default_workers())
+        if self.workers < 1:
+            raise UsageError(f"--workers {self.workers}: must be at least 1")
         self.input_root = config.resolve(run.input)
         self.output_dir = config.resolve(run.output)
         self.name = run.name
@@ -133,113 +213,311 @@ class Runner:
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
         if not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
-        schema_file = config.resolve(config.validate_.schema_file) if config.validate_.schema_file else None
-        self.model = load_model(schema_file, config.validate_.model)
-        self.stages: list[Stage] = [STAGES[name](config.stage_config(name)) for name in run.stages]
-        self.stages.append(Stats(StatsConfig()))
-        published = [f for f in RECORD_FIELDS if f.name not in INTERNAL_COLUMNS]
-        for stage in self.stages:
-            published += stage.output_fields()
-        self.published_fields = published
-        self.stages.append(Validate(self.model, [f.name for f in published]))
-        self.features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in published]))
+        self.plan = build_plan(config)
+        self.stages = self.plan.stages
+        self.model = self.plan.model
+        self.published_fields = self.plan.published_fields
+        self.features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in self.published_fields]))
         self.published_schema = self.features.arrow_schema
 
-    # -- the stream ---------------------------------------------------------------------------
-
-    def _ingest(self, files: list[InputFile], tally: Tally) -> Iterator[pa.RecordBatch]:
-        batches = ingest(files, self.config.ingest, self.config.run.batch_size)
-        while True:
-            start = time.perf_counter()
-            batch = next(batches, None)
-            tally.seconds += time.perf_counter() - start
-            if batch is None:
-                return
-            self.ledger.write(batch.rejected)
-            batch.note(tally.notes)
-            self.accounting.read.update(count_by_file(batch.kept))
-            self.accounting.read.update(count_by_file(batch.rejected))
-            tally.count(batch.kept.num_rows + batch.rejected.num_rows, StageResult(batch.kept, batch.rejected))
-            yield batch.kept
-
-    def _map(self, stage: MapStage, tally: Tally, stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in stream:
-            result: StageResult = _timed(tally, stage.process, batch)
-            self._record(tally, batch.num_rows, result)
-            if result.kept.num_rows:
-                yield result.kept
-
-    def _record(self, tally: Tally, records_in: int, result: StageResult) -> None:
-        tally.count(records_in, result)
-        self.ledger.write(result.rejected)
-        for name, table in result.side.items():
-            self.side_tables.write(name, table)
-
-    def _global(self, stage: GlobalStage, tally: Tally, stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        # Pass 1 consumes the upstream once, spilling it to Arrow IPC so pass 2 re-reads the same
-        # batches from disk instead of holding the corpus in memory.
-        spill = self.work_dir / f"{stage.name}.arrow"
-        writer: pa.ipc.RecordBatchFileWriter | None = None
-        for batch in stream:
-            if writer is None:
-                writer = pa.ipc.new_file(spill, batch.schema)
-            writer.write_batch(batch)
-            _timed(tally, stage.collect, batch, _timed(tally, stage.prepare, batch))
-        if writer is None:
-            return
-        writer.close()
-        _timed(tally, stage.decide)
-        tally.bytes_per_document = stage.bytes_per_document()
-        with pa.memory_map(str(spill)) as source:
-            reader = pa.ipc.open_file(source)
-            for index in range(reader.num_record_batches):
-                batch = reader.get_batch(index)
-                result = _timed(tally, stage.apply, batch)
-                self._record(tally, batch.num_rows, result)
-                if result.kept.num_rows:
-                    yield result.kept
-        spill.unlink()
+    @property
+    def work_root(self) -> Path:
+        return self.output_dir / f".{self.name}.work"
 
     # -- the run --------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
         started = time.perf_counter()
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        dataset_dir = self.output_dir / self.name
-        report_dir = self.output_dir / f"{self.name}.report"
-        tmp_root = Path(tempfile.mkdtemp(prefix=f".{self.name}.tmp-", dir=self.output_dir))
+        work = WorkDir(self.work_root, fresh=self.fresh)
+        succeeded = False
         try:
-            tmp_dataset = tmp_root / "dataset"
-            tmp_report = tmp_root / "report"
-            self.work_dir = tmp_root / "work"
-            for folder in (tmp_dataset, tmp_report, self.work_dir):
-                folder.mkdir()
-            result = self._run_into(tmp_dataset, tmp_report, started)
-            _replace_dir(tmp_dataset, dataset_dir)
-            _replace_dir(tmp_report, report_dir)
-            result.dataset, result.report = dataset_dir, report_dir
+            # Holding the lock, any temporary folder of this dataset is a leftover of a killed run.
+            for stale in self.output_dir.glob(f".{self.name}.tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            for stale in self.output_dir.glob(f".{self.name}.old-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            files = list_inputs(self.input_root, exclude=[self.output_dir])
+            if not files:
+                raise UsageError(f"input {self.input_root} holds no files (hidden files are skipped)")
+            steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
+            folders = [work.step(index, step) for index, step in enumerate(steps)]
+            for name in work.prune(folders):
+                self.progress.note(f"work folder: dropped {name} (its config or input changed)")
+            self.progress.note(
+                f"ingest: {len(files)} input file(s) under {self.input_root}; {self.workers} worker(s); "
+                f"work folder {self.work_root}"
+            )
+            self.step_seconds: list[dict[str, Any]] = []
+            with Executor(self.config, self.plan, self.workers) as executor:
+                for index, step in enumerate(steps):
+                    step_start = time.perf_counter()
+                    reused = (folders[index] / DONE).exists()
+                    if step.kind == "ingest":
+                        if len(steps) > 1 and steps[1].kind == "map":
+                            continue  # ingested while the first map step runs, below
+                        self._run_ingest(files, folders[index])
+                    elif step.kind == "map" and index == 1:
+                        # The pool works on the first shards while the main process reads the rest.
+                        ingest_reused = (folders[0] / DONE).exists()
+                        shards = self._ingest_shards(files, folders[0])
+                        self._run_map(executor, step, folders[0], folders[1], shards)
+                        self.step_seconds.append(
+                            {
+                                "step": steps[0].name,
+                                "key": steps[0].key,
+                                "reused": ingest_reused,
+                                "seconds": round(self._ingest_seconds, 3),
+                            }
+                        )
+                    elif step.kind == "map":
+                        self._run_map(executor, step, folders[index - 1], folders[index])
+                    else:
+                        self._run_global(executor, step, folders[index - 1], folders[index])
+                    self.step_seconds.append(
+                        {
+                            "step": step.name,
+                            "key": step.key,
+                            "reused": reused,
+                            "seconds": round(time.perf_counter() - step_start, 3),
+                        }
+                    )
+            result = self._publish(files, steps, folders, started)
+            if self.config.run.keep_work:
+                result.work_dir = self.work_root
+                result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
+            succeeded = True
+            return result
+        finally:
+            work.close(remove=succeeded and not self.config.run.keep_work)
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _shards(self, folder: Path) -> int:
+        done = read_json(folder / DONE)
+        assert done is not None, f"{folder} is not complete"
+        return int(done["shards"])
+
+    def _rows(self, folder: Path) -> int:
+        return sum(shard_facts(folder, i)["rows"] for i in range(self._shards(folder)))
+
+    def _run_ingest(self, files: list[InputFile], folder: Path) -> None:
+        for _ in self._ingest_shards(files, folder):
+            pass
+
+    def _ingest_shards(self, files: list[InputFile], folder: Path) -> Iterator[int]:
+        """Ingest into `folder`, yielding each shard's number once it is committed."""
+        started = time.perf_counter()
+        self._ingest_seconds = 0.0
+        if (folder / DONE).exists():
+            yield from range(self._shards(folder))
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        progress = self.progress.step("ingest", None)
+        batches = ingest(files, self.config.ingest, self.config.run.batch_size)
+        shard = 0
+        while True:
+            start = time.perf_counter()
+            batch = next(batches, None)
+            seconds = time.perf_counter() - start
+            if batch is None:
+                break
+            # Reading is repeated on resume (a reader cannot seek to record N), but committed shards
+            # are not rewritten.
+            if shard_facts(folder, shard) is None:
+                read = count_by_file(batch.kept) + count_by_file(batch.rejected)
+                records_in = batch.kept.num_rows + batch.rejected.num_rows
+                facts = {
+                    "stages": [
+                        stage_facts(records_in, batch.kept.num_rows, batch.rejected, seconds, text_bytes(batch.kept))
+                    ],
+                    "in_bytes": text_bytes(batch.kept),
+                    "read": dict(read),
+                    "skipped": dict(batch.skipped),
+                }
+                write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts)
+            progress.update(
+                batch.kept.num_rows + batch.rejected.num_rows, text_bytes(batch.kept), batch.rejected.num_rows
+            )
+            yield shard
+            shard += 1
+        write_json(folder / DONE, {"shards": shard})
+        progress.close()
+        self._ingest_seconds = time.perf_counter() - started
+
+    def _run_map(
+        self, executor: Executor, step: Step, source: Path, target: Path, shards: Iterator[int] | None = None
+    ) -> None:
+        """Run a map step over `source`'s shards, or over `shards` as the previous step commits them."""
+        if (target / DONE).exists():
+            if shards is not None:
+                for _ in shards:  # the source must still be completed (it is, or it is resumed)
+                    pass
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        total = None
+        if shards is None:
+            total = self._rows(source)
+            shards = iter(range(self._shards(source)))
+        progress = self.progress.step(step.name, total)
+        count = 0
+        tasks = ((step.stage_indices, source, target, shard) for shard in shards)
+        for facts in executor.ordered(map_shard, tasks):
+            stages = facts["stages"]
+            progress.update(stages[0]["in"], facts["in_bytes"], sum(sum(s["rejected"].values()) for s in stages))
+            count += 1
+        write_json(target / DONE, {"shards": count})
+        progress.close()
+
+    def _run_global(self, executor: Executor, step: Step, source: Path, target: Path) -> None:
+        if (target / DONE).exists():
+            return
+        # The collected state lives in memory only, so an interrupted global step starts over.
+        WorkDir.reset(target)
+        index = step.stage_indices[0]
+        stage = self.stages[index]
+        assert isinstance(stage, GlobalStage)
+        shards = self._shards(source)
+        total = self._rows(source)
+        prepare_seconds = collect_seconds = 0.0
+        progress = self.progress.step(f"{stage.name} (pass 1)", total)
+        tasks = ((index, source, shard) for shard in range(shards))
+        for shard, (prepared, rows, seconds) in enumerate(executor.ordered(prepare_shard, tasks)):
+            prepare_seconds += seconds
+            if rows:
+                batch = read_kept(source, shard)
+                start = time.perf_counter()
+                stage.collect(batch, prepared)
+                collect_seconds += time.perf_counter() - start
+            progress.update(rows, 0, 0)
+        progress.close()
+        start = time.perf_counter()
+        stage.decide()
+        decide_seconds = time.perf_counter() - start
+        progress = self.progress.step(f"{stage.name} (pass 2)", total)
+        for shard in range(shards):
+            batch = read_kept(source, shard)
+            if batch is None or not batch.num_rows:
+                write_shard(target, shard, None, [], {}, {"stages": [EMPTY_FACTS]})
+                continue
+            start = time.perf_counter()
+            result = stage.apply(batch)
+            seconds = time.perf_counter() - start
+            facts = {
+                "stages": [
+                    stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))
+                ]
+            }
+            side = {name: [table] for name, table in result.side.items()}
+            write_shard(target, shard, result.kept, [result.rejected], side, facts)
+            progress.update(batch.num_rows, text_bytes(batch), result.rejected.num_rows)
+        progress.close()
+        write_json(
+            target / DONE,
+            {
+                "shards": shards,
+                "seconds": prepare_seconds + collect_seconds + decide_seconds,
+                "bytes_per_document": stage.bytes_per_document(),
+                "notes": stage.card_notes(),
+            },
+        )
+
+    def _stage_names(self, step: Step) -> list[str]:
+        return ["ingest"] if step.kind == "ingest" else [self.stages[i].name for i in step.stage_indices]
+
+    def _tallies(self, steps: list[Step], folders: list[Path]) -> list[Tally]:
+        shards = self._shards(folders[0])
+        tallies = []
+        for step, folder in zip(steps, folders, strict=True):
+            names = self._stage_names(step)
+            notes: list[dict[str, Any]] = (
+                [{}] if step.kind == "ingest" else [self.stages[i].card_notes() for i in step.stage_indices]
+            )
+            if step.kind == "global":
+                done = read_json(folder / DONE)
+                # A reused global step did not run decide() in this process: its notes come from disk.
+                notes = [done.get("notes", notes[0])]
+            step_tallies = [Tally(name, notes=note) for name, note in zip(names, notes, strict=True)]
+            for shard in range(shards):
+                facts_of_shard = shard_facts(folder, shard)
+                for tally, facts in zip(step_tallies, facts_of_shard["stages"], strict=True):
+                    tally.add(facts)
+                if step.kind == "ingest":
+                    note_skipped(step_tallies[0].notes, facts_of_shard.get("skipped", {}))
+            if step.kind == "global":
+                step_tallies[0].seconds += done["seconds"]
+                step_tallies[0].bytes_per_document = done["bytes_per_document"]
+            tallies += step_tallies
+        return tallies
+
+    @staticmethod
+    def _card_libraries(tallies: list[Tally]) -> set[str]:
+        libraries = {"langdetect", "ftfy"}
+        if any(t.notes.get("backend") == "langdetect-rs" for t in tallies):
+            libraries.add("langdetect-rs")
+        return libraries
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def _publish(self, files: list[InputFile], steps: list[Step], folders: list[Path], started: float) -> RunResult:
+        tmp_root = self.output_dir / f".{self.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp_root, ignore_errors=True)
+        dataset_dir, report_dir = tmp_root / "dataset", tmp_root / "report"
+        dataset_dir.mkdir(parents=True)
+        report_dir.mkdir()
+        try:
+            result = self._publish_into(files, steps, folders, dataset_dir, report_dir, started)
+            final_dataset = self.output_dir / self.name
+            final_report = self.output_dir / f"{self.name}.report"
+            _replace_dir(dataset_dir, final_dataset)
+            _replace_dir(report_dir, final_report)
+            result.dataset, result.report = final_dataset, final_report
             return result
         finally:
             shutil.rmtree(tmp_root, ignore_errors=True)
 
-    def _run_into(self, dataset_dir: Path, report_dir: Path, started: float) -> RunResult:
-        files = list_inputs(self.input_root, exclude=[self.output_dir])
-        if not files:
-            raise UsageError(f"input {self.input_root} holds no files (hidden files are skipped)")
-        self.log(f"ingest: {len(files)} input file(s) under {self.input_root}")
-        self.ledger = Ledger(report_dir / "rejected.parquet")
-        self.side_tables = SideTables(report_dir)
-        self.accounting = Accounting()
+    def _publish_into(
+        self,
+        files: list[InputFile],
+        steps: list[Step],
+        folders: list[Path],
+        dataset_dir: Path,
+        report_dir: Path,
+        started: float,
+    ) -> RunResult:
+        shards = self._shards(folders[0])
+        accounting = Accounting()
+        for shard in range(shards):
+            accounting.read.update(shard_facts(folders[0], shard)["read"])
 
-        tallies = [Tally("ingest")]
-        stream = self._ingest(files, tallies[0])
-        for stage in self.stages:
-            tally = Tally(stage.name, notes=stage.card_notes())
-            tallies.append(tally)
-            if isinstance(stage, MapStage):
-                stream = self._map(stage, tally, stream)
-            elif isinstance(stage, GlobalStage):
-                stream = self._global(stage, tally, stream)
+        # The ledger in step order, then shard order: the same rows in the same order for any run.
+        ledger = Ledger(report_dir / "rejected.parquet")
+        ledger_rows = Rechunker(ledger.write, REPORT_ROW_GROUP_ROWS)
+        side_tables = SideTables(report_dir)
+        side_rows: dict[str, Rechunker] = {}
+        for step, folder in zip(steps, folders, strict=True):
+            # Within a step of several map stages, each stage's rows in shard order, so the order does
+            # not depend on where the shard boundaries fall.
+            names = self._stage_names(step)
+            for name in names:
+                for shard in range(shards):
+                    rows = read_ledger(folder, shard)
+                    if rows is not None and len(names) > 1:
+                        rows = rows.filter(pc.equal(rows.column("stage"), name))
+                    if rows is not None and rows.num_rows:
+                        ledger_rows.write(rows)
+            for shard in range(shards):
+                for table in shard_facts(folder, shard)["side"]:
+                    if table not in side_rows:
+                        side_rows[table] = Rechunker(
+                            lambda batch, table=table: side_tables.write(table, batch), REPORT_ROW_GROUP_ROWS
+                        )
+                    side_rows[table].write(read_side(folder, shard, table))
+        ledger_rows.close()
+        for chunker in side_rows.values():
+            chunker.close()
+        ledger.close()
+        side_tables.close()
 
         writer = DatasetWriter(
             dataset_dir,
@@ -248,29 +526,35 @@ class Runner:
             {f.name: description_of(f) for f in self.published_fields},
             self.config.publish,
         )
-        for batch in stream:
-            self.accounting.published.update(count_by_file(batch))
+        final = folders[-1]
+        progress = self.progress.step("publish", self._rows(final))
+        for shard in range(shards):
+            batch = read_kept(final, shard)
+            if batch is None:
+                continue
+            accounting.published.update(count_by_file(batch))
             writer.write(batch)
-        self.ledger.close()
-        self.side_tables.close()
+            progress.update(batch.num_rows, text_bytes(batch), 0)
+        progress.close()
 
-        mismatches = self.accounting.mismatches(self.ledger.by_file)
+        mismatches = accounting.mismatches(ledger.by_file)
         if mismatches:
             raise RuntimeError("accounting does not balance (a pipeline bug): " + "; ".join(mismatches[:5]))
 
-        records_read = sum(self.accounting.read.values())
-        shards = writer.finish(
+        tallies = self._tallies(steps, folders)
+        records_read = sum(accounting.read.values())
+        published_shards = writer.finish(
             RunFacts(
                 name=self.name,
                 stages=[StageCount(t.name, t.records_in, t.records_out, dict(t.rejected), t.notes) for t in tallies],
                 inputs=[(f.relative, f.sha256, f.size) for f in files],
                 records_read=records_read,
-                records_rejected=self.ledger.total,
+                records_rejected=ledger.total,
                 config_digest=self.config.digest(),
-                library_versions={k: v for k, v in package_versions().items() if k in ("langdetect", "ftfy")},
+                library_versions={k: v for k, v in package_versions().items() if k in self._card_libraries(tallies)},
             )
         )
-        published = sum(s.num_rows for s in shards)
+        published = sum(s.num_rows for s in published_shards)
 
         report = validate_folder(dataset_dir, self.model)
         if not report.ok:
@@ -281,21 +565,28 @@ class Runner:
             report=report_dir,
             records_read=records_read,
             records_published=published,
-            records_rejected=self.ledger.total,
+            records_rejected=ledger.total,
             tallies=tallies,
             seconds=time.perf_counter() - started,
         )
-        self._write_report(report_dir, files, tallies, result, shards)
+        self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
         return result
 
     def _write_report(
-        self, report_dir: Path, files: list[InputFile], tallies: list[Tally], result: RunResult, shards: list[Any]
+        self,
+        report_dir: Path,
+        files: list[InputFile],
+        tallies: list[Tally],
+        result: RunResult,
+        shards: list[Any],
+        accounting: Accounting,
+        ledger: Ledger,
     ) -> None:
         per_file = {
             f.relative: {
-                "read": self.accounting.read[f.relative],
-                "published": self.accounting.published[f.relative],
-                "rejected": self.ledger.by_file[f.relative],
+                "read": accounting.read[f.relative],
+                "published": accounting.published[f.relative],
+                "rejected": ledger.by_file[f.relative],
             }
             for f in files
         }
@@ -315,6 +606,7 @@ class Runner:
             },
             "per_file": per_file,
             "stages": [t.as_dict() for t in tallies],
+            "execution": {"workers": self.workers, "work_folder": str(self.work_root), "steps": self.step_seconds},
             "shards": [{"path": s.path.name, "rows": s.num_rows} for s in shards],
             "seconds": round(result.seconds, 3),
         }

@@ -24,7 +24,7 @@ def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
         load_config(path)
     assert str(exc.value) == (
         f"{path}: unknown key 'language.language'; valid keys in [language]: "
-        "languages, min_language_score, max_chars, seed"
+        "languages, min_language_score, max_chars, seed, backend"
     )
 
 
@@ -63,7 +63,7 @@ def test_cli_config_errors_exit_2_with_one_line(tmp_path: Path, capsys) -> None:
     assert main(["run", "--config", str(config), "--set", "language.foo=1", "--output", str(tmp_path)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"pipeline: error: {config}: unknown key 'language.foo'; valid keys in [language]: "
-        "languages, min_language_score, max_chars, seed"
+        "languages, min_language_score, max_chars, seed, backend"
     ]
     assert main(["run", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "config file" in capsys.readouterr().err

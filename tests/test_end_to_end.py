@@ -126,8 +126,8 @@ def test_published_folder_holds_only_what_goes_to_the_hub(run_pipeline) -> None:
         "images/length_histogram.png",
     ]
     assert sorted(p.name for p in result.report.iterdir()) == ["rejected.parquet", "run.json"]
-    # No temporary folders are left beside the outputs.
-    assert sorted(p.name for p in result.dataset.parent.iterdir()) == ["ds", "ds.report"]
+    # No temporary folders are left beside the outputs, only the work folder kept for resuming.
+    assert sorted(p.name for p in result.dataset.parent.iterdir()) == [".ds.work", "ds", "ds.report"]
 
 
 def test_run_json_reports_config_versions_fingerprints_and_stage_counts(run_pipeline) -> None:
@@ -174,7 +174,7 @@ def test_a_failed_run_leaves_the_previous_dataset_intact(run_pipeline, tmp_path,
     with pytest.raises(OSError, match="disk full"):
         run_pipeline(E2E, SPINE)
     assert _files(good.dataset) == before
-    assert sorted(p.name for p in good.dataset.parent.iterdir()) == ["ds", "ds.report"]
+    assert sorted(p.name for p in good.dataset.parent.iterdir()) == [".ds.work", "ds", "ds.report"]
 
 
 def test_ids_are_stable_when_other_inputs_change(run_pipeline, tmp_path: Path) -> None:

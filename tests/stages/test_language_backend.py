@@ -1,0 +1,55 @@
+"""langdetect-rs (the `fast` extra) gives exactly langdetect's answers, or is not used."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from helpers import FIXTURES
+
+from pipeline import langdetect_backend
+from pipeline.records import RECORD_SCHEMA
+from pipeline.stages.language import Language, LanguageConfig
+
+pytest.importorskip("langdetect_rs", reason="the `fast` extra is not installed")
+
+DOCS = [json.loads(line) for line in (FIXTURES / "lingua-500" / "docs.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_fixture_covers_many_languages() -> None:
+    assert len(DOCS) == 500
+    assert len({d["lang"] for d in DOCS}) == 21
+
+
+def test_the_self_check_passes_and_the_fast_backend_is_chosen() -> None:
+    assert langdetect_backend.self_check(0) is None
+    assert langdetect_backend.factory(0)[0] == "langdetect-rs"
+    assert langdetect_backend.factory(0, prefer_fast=False)[0] == "langdetect"
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_same_languages_and_probabilities_on_500_documents(seed: int) -> None:
+    fast = langdetect_backend._load_factory(langdetect_backend.FAST_PACKAGE, seed)
+    slow = langdetect_backend._load_factory("langdetect", seed)
+    for doc in DOCS:
+        assert langdetect_backend._probabilities(fast, doc["text"]) == langdetect_backend._probabilities(
+            slow, doc["text"]
+        ), doc["id"]
+
+
+def test_the_stage_output_is_identical_with_either_backend() -> None:
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"id": d["id"], "text": d["text"], "source": f"docs.jsonl#{i + 1}", "url": None, "file": "docs.jsonl"}
+            for i, d in enumerate(DOCS)
+        ],
+        schema=RECORD_SCHEMA,
+    )
+    fast = Language(LanguageConfig(backend="auto"))
+    slow = Language(LanguageConfig(backend="langdetect"))
+    assert fast.card_notes()["backend"] == "langdetect-rs"
+    assert slow.card_notes()["backend"] == "langdetect"
+    a, b = fast.process(batch), slow.process(batch)
+    assert a.kept.equals(b.kept) and a.rejected.equals(b.rejected)
+    assert 250 < a.kept.num_rows < 320  # the English documents, give or take a few uncertain ones
