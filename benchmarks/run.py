@@ -58,6 +58,8 @@ class PeakRss:
         self.pid = pid
         self.total = 0
         self.largest = 0
+        # The largest descendant: with workers, the map stages' memory (the main process is separate).
+        self.worker = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -73,6 +75,7 @@ class PeakRss:
             sizes = [_rss(pid) for pid in pids]
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
+            self.worker = max(self.worker, max(sizes[1:], default=0))
             self._stop.wait(0.05)
 
     def stop(self) -> None:
@@ -98,7 +101,14 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
         raise SystemExit(f"the pipeline failed with exit code {code}: {' '.join(command)}")
     run = json.loads((output / "bench.report" / "run.json").read_text())
     shutil.rmtree(output)
-    return {"workers": workers, "wall": wall, "rss_total": peak.total, "rss_largest": peak.largest, "run": run}
+    return {
+        "workers": workers,
+        "wall": wall,
+        "rss_total": peak.total,
+        "rss_largest": peak.largest,
+        "rss_worker": peak.worker,
+        "run": run,
+    }
 
 
 def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
@@ -120,6 +130,7 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
         "wall": wall,
         "rss_total": peak.total,
         "rss_largest": peak.largest,
+        "rss_worker": peak.worker,
         "stages": found["stages"],
         "version": found["datatrove"],
     }
@@ -208,17 +219,17 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print(f"versions: {versions()}" + "".join(f", datatrove {r['version']} (bench extra)" for r in datatrove[:1]))
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
-    print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) | largest worker (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} |"
+            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
         )
     for r in datatrove:
         print(
             f"| datatrove MinHash, {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} |"
+            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
         )
     print()
     print("| stage | workers | docs in | work s (all cores) | docs/s per core | MB/s per core | state bytes/doc |")
