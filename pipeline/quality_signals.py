@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+import numpy as np
 
 _PUNCT = string.punctuation + "“”‘’«»„‚…–—·•¡¿、。，！？：；（）「」『』【】"
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -97,33 +98,82 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def _ngrams(words: list[str], n: int) -> list[str]:
-    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+class WordGrams:
+    """The n-grams of a word list as integer ids, for n = 1, 2, 3 … in turn.
+
+    Words are whitespace-free and non-empty, so two n-grams join to the same string exactly when their
+    words are equal: an n-gram's id is the id of its (n-1)-gram prefix paired with the id of its last
+    word, made dense again by np.unique. Nothing is hashed, so no two different n-grams can collide.
+    """
+
+    def __init__(self, words: list[str]) -> None:
+        index: dict[str, int] = {}
+        self.words = len(words)
+        self._word_ids = np.array([index.setdefault(w, len(index)) for w in words], dtype=np.int64)
+        self._vocabulary = max(len(index), 1)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
+        self.n = 1
+        self._ids = self._word_ids
+
+    def advance(self, n: int) -> bool:
+        """Move to n-grams (n at least the current n); False when the words are fewer than n."""
+        if n > self.words:
+            return False
+        if n == self.n == 1:
+            self._first = np.unique(self._word_ids, return_index=True)[1]
+        while self.n < n:
+            self.n += 1
+            key = self._ids[:-1] * self._vocabulary + self._word_ids[self.n - 1 :]
+            _, self._first, self._ids = np.unique(key, return_index=True, return_inverse=True)
+        return True
+
+    def _chars(self) -> np.ndarray:
+        """Characters of the n-gram starting at each position (its words and the spaces between)."""
+        return self._cumulative[self.n :] - self._cumulative[: -self.n] + (self.n - 1)
+
+    def top_chars(self) -> int:
+        counts = np.bincount(self._ids)
+        top = int(counts.max())
+        if top < 2:
+            return 0
+        # Among the most frequent n-grams the longest decides the characters covered.
+        return top * int(self._chars()[self._first[counts == top]].max())
+
+    def duplicate_chars(self) -> int:
+        ids = self._ids
+        repeats = np.flatnonzero(self._first[ids] != np.arange(len(ids)))
+        if len(repeats) == 0:
+            return 0
+        chars = self._chars()
+        id_list = ids.tolist()
+        seen: set[int] = set()
+        total = index = 0
+        # Only a position whose n-gram occurred before can be a repeat; every position walked past
+        # between two of them joins `seen`, exactly as a one-step-at-a-time scan would add it.
+        for position in repeats.tolist():
+            if position < index:
+                continue
+            seen.update(id_list[index:position])
+            if id_list[position] in seen:
+                total += int(chars[position])
+                index = position + self.n
+            else:
+                seen.add(id_list[position])
+                index = position + 1
+        return total
 
 
 def top_ngram_chars(words: list[str], n: int) -> int:
-    grams = _ngrams(words, n)
-    if not grams:
-        return 0
-    # The most frequent n-gram (the longest, then the first in sort order, on ties).
-    gram, count = max(Counter(grams).items(), key=lambda item: (item[1], len(item[0]), item[0]))
-    return len(gram) * count if count > 1 else 0
+    """Characters covered by the most frequent n-gram (0 when none repeats)."""
+    grams = WordGrams(words)
+    return grams.top_chars() if grams.advance(n) else 0
 
 
 def duplicate_ngram_chars(words: list[str], n: int) -> int:
     """Characters of n-grams that repeat an earlier n-gram; a repeat skips past itself so no word counts twice."""
-    seen: set[str] = set()
-    chars = 0
-    index = 0
-    while index + n <= len(words):
-        gram = " ".join(words[index : index + n])
-        if gram in seen:
-            chars += len(gram)
-            index += n
-        else:
-            seen.add(gram)
-            index += 1
-    return chars
+    grams = WordGrams(words)
+    return grams.duplicate_chars() if grams.advance(n) else 0
 
 
 def compute(text: str, language: str | None) -> dict[str, float | int | bool | None]:
@@ -151,10 +201,11 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         "dup_line_char_frac": line_dup_chars / n_chars,
         "dup_para_char_frac": para_dup_chars / n_chars,
     }
+    grams = WordGrams(t.words)
     for n in TOP_NGRAMS:
-        signals[f"top_{n}gram_char_frac"] = top_ngram_chars(t.words, n) / n_chars
+        signals[f"top_{n}gram_char_frac"] = (grams.top_chars() if grams.advance(n) else 0) / n_chars
     for n in DUP_NGRAMS:
-        signals[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(t.words, n) / n_chars
+        signals[f"dup_{n}gram_char_frac"] = (grams.duplicate_chars() if grams.advance(n) else 0) / n_chars
     terminal = sum(line.endswith(_TERMINAL) and not line.endswith(("...", "…")) for line in t.lines) / n_lines
     signals.update(
         {
