@@ -79,7 +79,7 @@ class Text:
 
     @classmethod
     def of(cls, text: str) -> Text:
-        words = [w for w in (t.strip(_PUNCT) for t in text.split()) if w]
+        words = list(filter(None, [t.strip(_PUNCT) for t in text.split()]))
         lines = [line.strip() for line in text.split("\n") if line.strip()]
         paragraphs = [p.strip() for p in _PARAGRAPH.split(text) if p.strip()]
         return cls(text, words, lines, paragraphs)
@@ -107,12 +107,18 @@ class WordGrams:
     """
 
     def __init__(self, words: list[str]) -> None:
-        index: dict[str, int] = {}
+        index: dict[str, int] = dict.fromkeys(words, 0)
+        for number, word in enumerate(index):
+            index[word] = number
         self.words = len(words)
-        self._word_ids = np.array([index.setdefault(w, len(index)) for w in words], dtype=np.int64)
+        self._word_ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
         self._vocabulary = max(len(index), 1)
+        # The distinct words in order of first use, and how often each occurs.
+        self.distinct = list(index)
+        self.occurrences: list[int] = np.bincount(self._word_ids, minlength=len(index)).tolist()
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
+        self.characters = int(self._cumulative[-1])
         self.n = 1
         self._ids = self._word_ids
 
@@ -185,23 +191,32 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
     folded = text.casefold()
     stops = stop_words(language) if language else None
     line_dups, line_dup_chars = _duplicates(t.lines)
+    grams = WordGrams(t.words)
     para_dups, para_dup_chars = _duplicates(t.paragraphs)
 
     signals: dict[str, float | int | bool | None] = {
         "words": n_words,
-        "mean_word_length": sum(len(w) for w in t.words) / per_word,
+        "mean_word_length": grams.characters / per_word,
         "hash_word_ratio": text.count("#") / per_word,
         "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_word,
         "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
         "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
-        "alpha_words_frac": sum(any(c.isalpha() for c in w) for w in t.words) / per_word,
-        "stop_words": None if stops is None else sum(w.casefold() in stops for w in t.words),
+        "alpha_words_frac": sum(
+            count
+            for word, count in zip(grams.distinct, grams.occurrences, strict=True)
+            if word.isalpha() or any(c.isalpha() for c in word)
+        )
+        / per_word,
+        "stop_words": None
+        if stops is None
+        else sum(
+            count for word, count in zip(grams.distinct, grams.occurrences, strict=True) if word.casefold() in stops
+        ),
         "dup_line_frac": line_dups / n_lines,
         "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
         "dup_line_char_frac": line_dup_chars / n_chars,
         "dup_para_char_frac": para_dup_chars / n_chars,
     }
-    grams = WordGrams(t.words)
     for n in TOP_NGRAMS:
         signals[f"top_{n}gram_char_frac"] = (grams.top_chars() if grams.advance(n) else 0) / n_chars
     for n in DUP_NGRAMS:
