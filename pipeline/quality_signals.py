@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import compress
 
 import numpy as np
 
@@ -99,11 +100,13 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
 
 
 class WordGrams:
-    """The n-grams of a word list as integer ids, for n = 1, 2, 3 … in turn.
+    """The repeated n-grams of a word list as integer ids, for n = 1, 2, 3 … in turn.
 
-    Words are whitespace-free and non-empty, so two n-grams join to the same string exactly when their
-    words are equal: an n-gram's id is the id of its (n-1)-gram prefix paired with the id of its last
-    word, made dense again by np.unique. Nothing is hashed, so no two different n-grams can collide.
+    Only positions whose n-gram occurs more than once are kept: an n-gram that occurs once cannot
+    start a repeated (n+1)-gram, nor be a repeat itself. Words are whitespace-free and non-empty, so
+    two n-grams join to the same string exactly when their words are equal: an n-gram's id is the id
+    of its (n-1)-gram prefix paired with the id of its last word, made dense again by np.unique.
+    Nothing is hashed, so no two different n-grams can collide.
     """
 
     def __init__(self, words: list[str]) -> None:
@@ -113,59 +116,81 @@ class WordGrams:
         self.words = len(words)
         self._word_ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
         self._vocabulary = max(len(index), 1)
+        counts = np.bincount(self._word_ids, minlength=len(index))
         # The distinct words in order of first use, and how often each occurs.
         self.distinct = list(index)
-        self.occurrences: list[int] = np.bincount(self._word_ids, minlength=len(index)).tolist()
+        self.occurrences: list[int] = counts.tolist()
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
         self.characters = int(self._cumulative[-1])
         self.n = 1
-        self._ids = self._word_ids
+        # Start positions of the repeated n-grams (ascending), their ids, and each id's count.
+        self._positions = np.flatnonzero(counts[self._word_ids] > 1)
+        self._ids = self._word_ids[self._positions]
+        self._counts = counts
+        self._word_counts = counts
+
+    def words_with_letters(self) -> int:
+        """Occurrences of words containing at least one letter."""
+        letters_only = np.fromiter(map(str.isalpha, self.distinct), dtype=bool, count=len(self.distinct))
+        total = int(self._word_counts[letters_only].sum())
+        for number in np.flatnonzero(~letters_only).tolist():
+            if any(c.isalpha() for c in self.distinct[number]):
+                total += self.occurrences[number]
+        return total
+
+    def count_in(self, vocabulary: frozenset[str]) -> int:
+        """Occurrences of words whose casefolded form is in `vocabulary`."""
+        return sum(compress(self.occurrences, map(vocabulary.__contains__, map(str.casefold, self.distinct))))
 
     def advance(self, n: int) -> bool:
         """Move to n-grams (n at least the current n); False when the words are fewer than n."""
         if n > self.words:
             return False
-        if n == self.n == 1:
-            self._first = np.unique(self._word_ids, return_index=True)[1]
         while self.n < n:
+            if len(self._positions) == 0:
+                # No repeated n-gram: no longer n-gram repeats either.
+                self.n = n
+                break
             self.n += 1
-            key = self._ids[:-1] * self._vocabulary + self._word_ids[self.n - 1 :]
-            _, self._first, self._ids = np.unique(key, return_index=True, return_inverse=True)
+            extends = self._positions <= self.words - self.n
+            positions = self._positions[extends]
+            key = self._ids[extends] * self._vocabulary + self._word_ids[positions + (self.n - 1)]
+            _, ids, counts = np.unique(key, return_inverse=True, return_counts=True)
+            repeated = counts[ids] > 1
+            self._positions = positions[repeated]
+            self._ids = ids[repeated]
+            self._counts = counts
         return True
 
     def _chars(self) -> np.ndarray:
-        """Characters of the n-gram starting at each position (its words and the spaces between)."""
-        return self._cumulative[self.n :] - self._cumulative[: -self.n] + (self.n - 1)
+        """Characters of each repeated n-gram (its words and the spaces between)."""
+        return self._cumulative[self._positions + self.n] - self._cumulative[self._positions] + (self.n - 1)
 
     def top_chars(self) -> int:
-        counts = np.bincount(self._ids)
-        top = int(counts.max())
-        if top < 2:
+        if len(self._positions) == 0:
             return 0
+        counts = self._counts[self._ids]
+        top = int(counts.max())
         # Among the most frequent n-grams the longest decides the characters covered.
-        return top * int(self._chars()[self._first[counts == top]].max())
+        return top * int(self._chars()[counts == top].max())
 
     def duplicate_chars(self) -> int:
-        ids = self._ids
-        repeats = np.flatnonzero(self._first[ids] != np.arange(len(ids)))
-        if len(repeats) == 0:
+        if len(self._positions) == 0:
             return 0
-        chars = self._chars()
-        id_list = ids.tolist()
+        chars = self._chars().tolist()
         seen: set[int] = set()
         total = index = 0
-        # Only a position whose n-gram occurred before can be a repeat; every position walked past
-        # between two of them joins `seen`, exactly as a one-step-at-a-time scan would add it.
-        for position in repeats.tolist():
+        # A scan one position at a time would also visit the n-grams that occur once, but those can
+        # never be found in `seen`, so only the repeated ones need walking.
+        for position, gram, length in zip(self._positions.tolist(), self._ids.tolist(), chars, strict=True):
             if position < index:
                 continue
-            seen.update(id_list[index:position])
-            if id_list[position] in seen:
-                total += int(chars[position])
+            if gram in seen:
+                total += length
                 index = position + self.n
             else:
-                seen.add(id_list[position])
+                seen.add(gram)
                 index = position + 1
         return total
 
@@ -201,17 +226,8 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_word,
         "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
         "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
-        "alpha_words_frac": sum(
-            count
-            for word, count in zip(grams.distinct, grams.occurrences, strict=True)
-            if word.isalpha() or any(c.isalpha() for c in word)
-        )
-        / per_word,
-        "stop_words": None
-        if stops is None
-        else sum(
-            count for word, count in zip(grams.distinct, grams.occurrences, strict=True) if word.casefold() in stops
-        ),
+        "alpha_words_frac": grams.words_with_letters() / per_word,
+        "stop_words": None if stops is None else grams.count_in(stops),
         "dup_line_frac": line_dups / n_lines,
         "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
         "dup_line_char_frac": line_dup_chars / n_chars,
