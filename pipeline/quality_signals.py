@@ -81,8 +81,8 @@ class Text:
     @classmethod
     def of(cls, text: str) -> Text:
         words = list(filter(None, [t.strip(_PUNCT) for t in text.split()]))
-        lines = [line.strip() for line in text.split("\n") if line.strip()]
-        paragraphs = [p.strip() for p in _PARAGRAPH.split(text) if p.strip()]
+        lines = list(filter(None, map(str.strip, text.split("\n"))))
+        paragraphs = list(filter(None, map(str.strip, _PARAGRAPH.split(text))))
         return cls(text, words, lines, paragraphs)
 
 
@@ -120,7 +120,7 @@ class WordGrams:
         # The distinct words in order of first use, and how often each occurs.
         self.distinct = list(index)
         self.occurrences: list[int] = counts.tolist()
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        lengths = np.fromiter(map(len, self.distinct), dtype=np.int64, count=len(self.distinct))[self._word_ids]
         self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
         self.characters = int(self._cumulative[-1])
         self.n = 1
