@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import compress
+
+import numpy as np
 
 _PUNCT = string.punctuation + "“”‘’«»„‚…–—·•¡¿、。，！？：；（）「」『』【】"
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -78,9 +80,9 @@ class Text:
 
     @classmethod
     def of(cls, text: str) -> Text:
-        words = [w for w in (t.strip(_PUNCT) for t in text.split()) if w]
-        lines = [line.strip() for line in text.split("\n") if line.strip()]
-        paragraphs = [p.strip() for p in _PARAGRAPH.split(text) if p.strip()]
+        words = list(filter(None, [t.strip(_PUNCT) for t in text.split()]))
+        lines = list(filter(None, map(str.strip, text.split("\n"))))
+        paragraphs = list(filter(None, map(str.strip, _PARAGRAPH.split(text))))
         return cls(text, words, lines, paragraphs)
 
 
@@ -97,33 +99,112 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def _ngrams(words: list[str], n: int) -> list[str]:
-    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+class WordGrams:
+    """The repeated n-grams of a word list as integer ids, for n = 1, 2, 3 … in turn.
+
+    Only positions whose n-gram occurs more than once are kept: an n-gram that occurs once cannot
+    start a repeated (n+1)-gram, nor be a repeat itself. Words are whitespace-free and non-empty, so
+    two n-grams join to the same string exactly when their words are equal: an n-gram's id is the id
+    of its (n-1)-gram prefix paired with the id of its last word, made dense again by np.unique.
+    Nothing is hashed, so no two different n-grams can collide.
+    """
+
+    def __init__(self, words: list[str]) -> None:
+        index: dict[str, int] = dict.fromkeys(words, 0)
+        for number, word in enumerate(index):
+            index[word] = number
+        self.words = len(words)
+        self._word_ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+        self._vocabulary = max(len(index), 1)
+        counts = np.bincount(self._word_ids, minlength=len(index))
+        # The distinct words in order of first use, and how often each occurs.
+        self.distinct = list(index)
+        self.occurrences: list[int] = counts.tolist()
+        lengths = np.fromiter(map(len, self.distinct), dtype=np.int64, count=len(self.distinct))[self._word_ids]
+        self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
+        self.characters = int(self._cumulative[-1])
+        self.n = 1
+        # Start positions of the repeated n-grams (ascending), their ids, and each id's count.
+        self._positions = np.flatnonzero(counts[self._word_ids] > 1)
+        self._ids = self._word_ids[self._positions]
+        self._counts = counts
+        self._word_counts = counts
+
+    def words_with_letters(self) -> int:
+        """Occurrences of words containing at least one letter."""
+        letters_only = np.fromiter(map(str.isalpha, self.distinct), dtype=bool, count=len(self.distinct))
+        total = int(self._word_counts[letters_only].sum())
+        for number in np.flatnonzero(~letters_only).tolist():
+            if any(c.isalpha() for c in self.distinct[number]):
+                total += self.occurrences[number]
+        return total
+
+    def count_in(self, vocabulary: frozenset[str]) -> int:
+        """Occurrences of words whose casefolded form is in `vocabulary`."""
+        return sum(compress(self.occurrences, map(vocabulary.__contains__, map(str.casefold, self.distinct))))
+
+    def advance(self, n: int) -> bool:
+        """Move to n-grams (n at least the current n); False when the words are fewer than n."""
+        if n > self.words:
+            return False
+        while self.n < n:
+            if len(self._positions) == 0:
+                # No repeated n-gram: no longer n-gram repeats either.
+                self.n = n
+                break
+            self.n += 1
+            extends = self._positions <= self.words - self.n
+            positions = self._positions[extends]
+            key = self._ids[extends] * self._vocabulary + self._word_ids[positions + (self.n - 1)]
+            _, ids, counts = np.unique(key, return_inverse=True, return_counts=True)
+            repeated = counts[ids] > 1
+            self._positions = positions[repeated]
+            self._ids = ids[repeated]
+            self._counts = counts
+        return True
+
+    def _chars(self) -> np.ndarray:
+        """Characters of each repeated n-gram (its words and the spaces between)."""
+        return self._cumulative[self._positions + self.n] - self._cumulative[self._positions] + (self.n - 1)
+
+    def top_chars(self) -> int:
+        if len(self._positions) == 0:
+            return 0
+        counts = self._counts[self._ids]
+        top = int(counts.max())
+        # Among the most frequent n-grams the longest decides the characters covered.
+        return top * int(self._chars()[counts == top].max())
+
+    def duplicate_chars(self) -> int:
+        if len(self._positions) == 0:
+            return 0
+        chars = self._chars().tolist()
+        seen: set[int] = set()
+        total = index = 0
+        # A scan one position at a time would also visit the n-grams that occur once, but those can
+        # never be found in `seen`, so only the repeated ones need walking.
+        for position, gram, length in zip(self._positions.tolist(), self._ids.tolist(), chars, strict=True):
+            if position < index:
+                continue
+            if gram in seen:
+                total += length
+                index = position + self.n
+            else:
+                seen.add(gram)
+                index = position + 1
+        return total
 
 
 def top_ngram_chars(words: list[str], n: int) -> int:
-    grams = _ngrams(words, n)
-    if not grams:
-        return 0
-    # The most frequent n-gram (the longest, then the first in sort order, on ties).
-    gram, count = max(Counter(grams).items(), key=lambda item: (item[1], len(item[0]), item[0]))
-    return len(gram) * count if count > 1 else 0
+    """Characters covered by the most frequent n-gram (0 when none repeats)."""
+    grams = WordGrams(words)
+    return grams.top_chars() if grams.advance(n) else 0
 
 
 def duplicate_ngram_chars(words: list[str], n: int) -> int:
     """Characters of n-grams that repeat an earlier n-gram; a repeat skips past itself so no word counts twice."""
-    seen: set[str] = set()
-    chars = 0
-    index = 0
-    while index + n <= len(words):
-        gram = " ".join(words[index : index + n])
-        if gram in seen:
-            chars += len(gram)
-            index += n
-        else:
-            seen.add(gram)
-            index += 1
-    return chars
+    grams = WordGrams(words)
+    return grams.duplicate_chars() if grams.advance(n) else 0
 
 
 def compute(text: str, language: str | None) -> dict[str, float | int | bool | None]:
@@ -135,26 +216,27 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
     folded = text.casefold()
     stops = stop_words(language) if language else None
     line_dups, line_dup_chars = _duplicates(t.lines)
+    grams = WordGrams(t.words)
     para_dups, para_dup_chars = _duplicates(t.paragraphs)
 
     signals: dict[str, float | int | bool | None] = {
         "words": n_words,
-        "mean_word_length": sum(len(w) for w in t.words) / per_word,
+        "mean_word_length": grams.characters / per_word,
         "hash_word_ratio": text.count("#") / per_word,
         "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_word,
         "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
         "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
-        "alpha_words_frac": sum(any(c.isalpha() for c in w) for w in t.words) / per_word,
-        "stop_words": None if stops is None else sum(w.casefold() in stops for w in t.words),
+        "alpha_words_frac": grams.words_with_letters() / per_word,
+        "stop_words": None if stops is None else grams.count_in(stops),
         "dup_line_frac": line_dups / n_lines,
         "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
         "dup_line_char_frac": line_dup_chars / n_chars,
         "dup_para_char_frac": para_dup_chars / n_chars,
     }
     for n in TOP_NGRAMS:
-        signals[f"top_{n}gram_char_frac"] = top_ngram_chars(t.words, n) / n_chars
+        signals[f"top_{n}gram_char_frac"] = (grams.top_chars() if grams.advance(n) else 0) / n_chars
     for n in DUP_NGRAMS:
-        signals[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(t.words, n) / n_chars
+        signals[f"dup_{n}gram_char_frac"] = (grams.duplicate_chars() if grams.advance(n) else 0) / n_chars
     terminal = sum(line.endswith(_TERMINAL) and not line.endswith(("...", "…")) for line in t.lines) / n_lines
     signals.update(
         {

@@ -129,13 +129,17 @@ class QualityConfig(StageConfig):
         return self
 
 
+_RELATION = {"min": "<", "min_or_equal": "<=", "max": ">", "max_or_equal": ">="}
+
+
 def _fails(kind: str, value: float, limit: float) -> bool:
-    return {
-        "min": value < limit,
-        "min_or_equal": value <= limit,
-        "max": value > limit,
-        "max_or_equal": value >= limit,
-    }[kind]
+    if kind == "min":
+        return value < limit
+    if kind == "min_or_equal":
+        return value <= limit
+    if kind == "max":
+        return value > limit
+    return value >= limit
 
 
 def _soft_pass(kind: str, value: float, limit: float) -> float:
@@ -191,16 +195,17 @@ class Quality(MapStage):
                 enabled = getattr(self.config, rule.name)
                 failed = bool(enabled and value)
                 softs.append(0.0 if failed else 1.0)
-                detail = f"{rule.signal} found in the text"
+                if failed and failure is None:
+                    failure = (rule.name, f"{rule.signal} found in the text")
             else:
                 limit = self._limit(rule, language)
                 failed = _fails(rule.kind, float(value), limit)
                 softs.append(_soft_pass(rule.kind, float(value), limit))
-                relation = {"min": "<", "min_or_equal": "<=", "max": ">", "max_or_equal": ">="}[rule.kind]
-                shown = f"{value}" if isinstance(value, int) else f"{value:.4f}"
-                detail = f"{rule.signal}={shown} {relation} {rule.name}={limit:g}"
-            if failed and failure is None:
-                failure = (rule.name, detail)
+                # Only the first failure is reported, so only its detail is worth formatting.
+                if failed and failure is None:
+                    relation = _RELATION[rule.kind]
+                    shown = f"{value}" if isinstance(value, int) else f"{value:.4f}"
+                    failure = (rule.name, f"{rule.signal}={shown} {relation} {rule.name}={limit:g}")
         score = sum(softs) / len(softs) if softs else 0.0
         # Halving a failing document's mean puts it below every passing one (those are >= 0.5).
         return (score if failure is None else score / 2), failure
