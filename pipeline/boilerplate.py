@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -58,3 +60,33 @@ def match(rules: tuple[Rule, ...], folded: str, words: int) -> str | None:
         if words <= rule.max_words and rule.matches(folded):
             return rule.name
     return None
+
+
+def screen(rules: tuple[Rule, ...]) -> Callable[[str, int], bool]:
+    """A test that is False only when no rule that applies to a line of `words` words can match it.
+
+    Most lines are prose that no rule matches: two searches over the union of the applicable rules'
+    patterns settle them, instead of two per rule; `match` still decides, in rule order, for the lines
+    that pass. Long lines are tested against the few rules with a large `max_words` only.
+    """
+    limits = sorted({rule.max_words for rule in rules})
+    unions = []
+    for limit in limits:
+        applicable = [rule for rule in rules if rule.max_words >= limit]
+        unions.append(
+            (
+                _alternation([r.anchored.pattern for r in applicable if r.anchored is not None]),
+                _alternation([r.floating.pattern for r in applicable if r.floating is not None]),
+            )
+        )
+
+    def test(folded: str, words: int) -> bool:
+        index = bisect_left(limits, words)
+        if index == len(limits):
+            return False
+        anchored, floating = unions[index]
+        return bool(
+            (anchored is not None and anchored.match(folded)) or (floating is not None and floating.search(folded))
+        )
+
+    return test
