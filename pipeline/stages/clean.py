@@ -93,8 +93,10 @@ class CleanConfig(StageConfig):
 
 def word_count(line: str) -> int:
     """Whitespace tokens, with runs of CJK script counted as one word per two characters."""
-    cjk = len(_CJK.findall(line))
-    return len(line.split()) + cjk // 2
+    words = len(line.split())
+    if line.isascii():
+        return words  # no CJK to look for
+    return words + len(_CJK.findall(line)) // 2
 
 
 def fold(line: str) -> str:
