@@ -203,7 +203,12 @@ class Clean(GlobalStage):
         """The rule removing each line (None: kept; blank lines are always None). `folded`: fold(line)."""
         c = self.config
         rules: list[str | None] = [None] * len(lines)
-        words = [word_count(line) if key else 0 for line, key in zip(lines, folded, strict=True)]
+        # The folded line is the line's whitespace tokens joined by single spaces (and case folding maps
+        # no character to whitespace), so counting its spaces counts the tokens without a second split.
+        words = [
+            (key.count(" ") + 1 if line.isascii() else word_count(line)) if key else 0
+            for line, key in zip(lines, folded, strict=True)
+        ]
         for i, key in enumerate(folded):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
