@@ -5,6 +5,12 @@ real text, so each candidate is validated: card numbers by prefix and Luhn check
 `ipaddress` and away from version strings, phone numbers by shape and digit count (dates, ranges,
 ISBNs and plain numbers have the wrong shape), e-mail domains by a letter-only top-level domain that is
 not a file extension (`icon@2x.png` is an image, not an address).
+
+Most documents hold none of these, and a pattern that opens with a look-behind or `\b` makes the regex
+engine try it at every position of the text. So each detector first runs a cheap necessary test (a
+substring the match must contain, found with `in`, or a regex that opens with a literal or a character
+class, which the engine skips to directly) and looks no further when it fails; the full patterns then
+run unchanged on the few documents that pass, so the spans found are the same.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "css",
 
 
 def find_emails(text: str) -> list[Span]:
+    if "@" not in text:
+        return []
     return [m.span() for m in _EMAIL.finditer(text) if m.group(1).lower() not in _FILE_EXTENSIONS]
 
 
@@ -33,6 +41,9 @@ def find_emails(text: str) -> list[Span]:
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 # Words that make a dotted quad a version or build number rather than an address.
 _VERSION_CONTEXT = re.compile(r"(?:\bv|\bver\.?|\bversion|\brelease|\bbuild|\bupdate|\bpatch)\s*$", re.IGNORECASE)
+# Necessary for a match: four dot-separated digit groups; two colons at most four hex digits apart.
+_IPV4_SCREEN = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+_IPV6_SCREEN = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _IPV6_CANDIDATE = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?![\w:])"
 )
@@ -61,27 +72,45 @@ def _ipv6_ok(candidate: str) -> bool:
 
 
 def find_ips(text: str) -> list[Span]:
-    spans = [m.span() for m in _IPV4.finditer(text) if _ipv4_ok(m, text)]
-    spans += [m.span() for m in _IPV6_CANDIDATE.finditer(text) if _ipv6_ok(m.group())]
+    spans = []
+    if _IPV4_SCREEN.search(text):
+        spans += [m.span() for m in _IPV4.finditer(text) if _ipv4_ok(m, text)]
+    if _IPV6_SCREEN.search(text):
+        spans += [m.span() for m in _IPV6_CANDIDATE.finditer(text) if _ipv6_ok(m.group())]
     return sorted(spans)
 
 
 # -- phone numbers ---------------------------------------------------------------------------------
 
+# Each pattern with a necessary screen: a part every match contains, without the look-arounds.
 _PHONE_PATTERNS = [
     # International: +CC then groups, e.g. +44 20 7946 0958, +1 (415) 555-0132, +49-30-1234567.
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,5}(?![\w]|[.,]\d)"),
+    (
+        re.compile(r"\+\d"),
+        re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,5}(?![\w]|[.,]\d)"),
+    ),
     # North American: (415) 555-0132, 415-555-0132, 415.555.0132, 1-800-555-0199.
-    re.compile(r"(?<![\w+.-])(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.,-]\d)"),
+    (
+        re.compile(r"\d{3}[ .-]\d{4}"),
+        re.compile(r"(?<![\w+.-])(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.,-]\d)"),
+    ),
     # National with a trunk 0: 020 7946 0958, 030 1234567, 0171/1234567, 01 23 45 67 89.
-    re.compile(r"(?<![\w+.-])0\d{1,4}[ /-]\d{3,4}[ -]?\d{3,5}(?![\w]|[.,-]\d)"),
-    re.compile(r"(?<![\w+.-])0\d(?:[ .]\d{2}){4}(?![\w]|[.,-]\d)"),
+    (
+        re.compile(r"0\d{1,4}[ /-]\d{3}"),
+        re.compile(r"(?<![\w+.-])0\d{1,4}[ /-]\d{3,4}[ -]?\d{3,5}(?![\w]|[.,-]\d)"),
+    ),
+    (
+        re.compile(r"0\d[ .]\d\d[ .]\d\d[ .]\d\d[ .]\d\d"),
+        re.compile(r"(?<![\w+.-])0\d(?:[ .]\d{2}){4}(?![\w]|[.,-]\d)"),
+    ),
 ]
 
 
 def find_phones(text: str) -> list[Span]:
     spans: list[Span] = []
-    for pattern in _PHONE_PATTERNS:
+    for needed, pattern in _PHONE_PATTERNS:
+        if not needed.search(text):
+            continue
         for m in pattern.finditer(text):
             digits = sum(c.isdigit() for c in m.group())
             if 9 <= digits <= 15:
@@ -92,6 +121,7 @@ def find_phones(text: str) -> list[Span]:
 # -- payment cards ---------------------------------------------------------------------------------
 
 _CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w]|[.,-]\d)")
+_CARD_SCREEN = re.compile(r"\d(?:[ -]?\d){12}")
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|30[0-5]|36|38)")
 
 
@@ -106,7 +136,9 @@ def luhn_ok(digits: str) -> bool:
 
 
 def find_cards(text: str) -> list[Span]:
-    spans = []
+    spans: list[Span] = []
+    if not _CARD_SCREEN.search(text):
+        return spans
     for m in _CARD.finditer(text):
         raw = m.group()
         separators = {c for c in raw if not c.isdigit()}
@@ -120,21 +152,26 @@ def find_cards(text: str) -> list[Span]:
 
 # -- secrets ---------------------------------------------------------------------------------------
 
+# Each pattern with the substrings one of which every match contains (case-sensitive patterns).
 _SECRET_PATTERNS = [
-    re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
-        re.DOTALL,
+    (
+        ("-----BEGIN ",),
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?"
+            r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+            re.DOTALL,
+        ),
     ),
-    re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-    re.compile(r"\bgl(?:pat|dt|ptt)-[A-Za-z0-9_-]{20,}\b"),  # GitLab
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),  # Slack
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API key
-    re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b"),  # Stripe
-    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}\b"),  # OpenAI / Anthropic style
-    re.compile(r"\bhf_[A-Za-z]{34}\b"),  # Hugging Face
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JSON web token
+    (("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),  # AWS access key id
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b")),  # GitHub tokens
+    (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b")),
+    (("glpat-", "gldt-", "glptt-"), re.compile(r"\bgl(?:pat|dt|ptt)-[A-Za-z0-9_-]{20,}\b")),  # GitLab
+    (("xox",), re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),  # Slack
+    (("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),  # Google API key
+    (("k_live_", "k_test_"), re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b")),  # Stripe
+    (("sk-",), re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}\b")),  # OpenAI / Anthropic style
+    (("hf_",), re.compile(r"\bhf_[A-Za-z]{34}\b")),  # Hugging Face
+    (("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),  # JSON web token
 ]
 # key = value where the key names a secret; only the value is redacted.
 _ASSIGNED_SECRET = re.compile(
@@ -144,13 +181,31 @@ _ASSIGNED_SECRET = re.compile(
 )
 
 
+# Necessary for _ASSIGNED_SECRET, tested on text.lower(): every key name ends in one of these words.
+# Under IGNORECASE an ASCII letter also matches four non-ASCII letters; str.lower() maps the Kelvin sign
+# to "k" but leaves long s and dotless i alone and expands dotted capital I, so texts holding one of
+# those get the full pattern.
+_ASSIGNED_SCREEN = re.compile(r"(?:key|secret|token|passwd|password)[\"']?\s*[:=]")
+_IGNORECASE_EXTRAS = ("\u017f", "\u0130", "\u0131", "\u212a")
+
+
+def _may_assign_secret(text: str) -> bool:
+    return bool(_ASSIGNED_SCREEN.search(text.lower())) or any(c in text for c in _IGNORECASE_EXTRAS)
+
+
 def _looks_random(value: str) -> bool:
     return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and len(set(value)) >= 8
 
 
 def find_secrets(text: str) -> list[Span]:
-    spans = [m.span() for pattern in _SECRET_PATTERNS for m in pattern.finditer(text)]
-    spans += [m.span(1) for m in _ASSIGNED_SECRET.finditer(text) if _looks_random(m.group(1))]
+    spans = [
+        m.span()
+        for needed, pattern in _SECRET_PATTERNS
+        if any(part in text for part in needed)
+        for m in pattern.finditer(text)
+    ]
+    if _may_assign_secret(text):
+        spans += [m.span(1) for m in _ASSIGNED_SECRET.finditer(text) if _looks_random(m.group(1))]
     return _disjoint(spans)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, ValidationInfo, field_validator
 
-from pipeline.boilerplate import Rule, available_lists, load_rules, match
+from pipeline.boilerplate import Rule, available_lists, load_rules, match, screen
 from pipeline.line_counts import DocumentFrequency, line_hash
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
@@ -47,7 +47,6 @@ REMOVED_LINES_SCHEMA = pa.schema(
     ]
 )
 
-_SPACE = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -94,13 +93,22 @@ class CleanConfig(StageConfig):
 
 def word_count(line: str) -> int:
     """Whitespace tokens, with runs of CJK script counted as one word per two characters."""
-    cjk = len(_CJK.findall(line))
-    return len(line.split()) + cjk // 2
+    words = len(line.split())
+    if line.isascii():
+        return words  # no CJK to look for
+    return words + len(_CJK.findall(line)) // 2
+
+
+def fold(line: str) -> str:
+    """Whitespace runs collapsed to one space, ends stripped, case folded: what the rules look at."""
+    # str.split() and re's \s both split on the characters str.isspace() accepts, so this equals
+    # re.sub(r"\s+", " ", line).strip() without a regex pass.
+    return " ".join(line.split()).casefold()
 
 
 def frequency_key(line: str) -> str:
     """What counts as 'the same line' across documents: case, spacing and digits do not matter."""
-    return _DIGIT.sub("0", _SPACE.sub(" ", line).strip().casefold())
+    return _DIGIT.sub("0", fold(line))
 
 
 def is_truncated(line: str) -> bool:
@@ -138,6 +146,7 @@ class Clean(GlobalStage):
     def __init__(self, config: CleanConfig) -> None:
         super().__init__(config)
         self._rules: tuple[Rule, ...] = load_rules(tuple(config.rule_lists))
+        self._screen = screen(self._rules)
         self._closing = frozenset(config.edge_closing_rules)
         self._frequency = DocumentFrequency()
         self._threshold = config.frequent_min_documents
@@ -190,14 +199,19 @@ class Clean(GlobalStage):
 
     # -- pass 2 ---------------------------------------------------------------------------------
 
-    def _line_rules(self, lines: list[str], counts: np.ndarray) -> list[str | None]:
-        """The rule removing each line (None: kept; blank lines are always None)."""
+    def _line_rules(self, lines: list[str], folded: list[str], counts: np.ndarray) -> list[str | None]:
+        """The rule removing each line (None: kept; blank lines are always None). `folded`: fold(line)."""
         c = self.config
         rules: list[str | None] = [None] * len(lines)
-        words = [word_count(line) for line in lines]
-        for i, line in enumerate(lines):
-            if words[i]:
-                rules[i] = match(self._rules, _SPACE.sub(" ", line).strip().casefold(), words[i])
+        # The folded line is the line's whitespace tokens joined by single spaces (and case folding maps
+        # no character to whitespace), so counting its spaces counts the tokens without a second split.
+        words = [
+            (key.count(" ") + 1 if line.isascii() else word_count(line)) if key else 0
+            for line, key in zip(lines, folded, strict=True)
+        ]
+        for i, key in enumerate(folded):
+            if words[i] and self._screen(key, words[i]):
+                rules[i] = match(self._rules, key, words[i])
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -265,8 +279,10 @@ class Clean(GlobalStage):
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist()
         documents = [text.split("\n") for text in texts]
-        keys = [[frequency_key(line) for line in lines] for lines in documents]
-        flat = np.array([line_hash(k) if k else 0 for doc in keys for k in doc], dtype=np.uint64)
+        folded = [[fold(line) for line in lines] for lines in documents]
+        flat = np.array(
+            [line_hash(_DIGIT.sub("0", key)) if key else 0 for doc in folded for key in doc], dtype=np.uint64
+        )
         flat_counts = self._frequency.counts(flat)
 
         cleaned: list[str] = []
@@ -275,10 +291,10 @@ class Clean(GlobalStage):
         details: list[str] = []
         side: dict[str, list[Any]] = {"id": [], "line_number": [], "line": [], "rule": []}
         offset = 0
-        for rid, lines in zip(ids, documents, strict=True):
+        for rid, lines, keys in zip(ids, documents, folded, strict=True):
             counts = flat_counts[offset : offset + len(lines)]
             offset += len(lines)
-            rules = self._line_rules(lines, counts)
+            rules = self._line_rules(lines, keys, counts)
             removed = Counter[str]()
             for number, (line, rule) in enumerate(zip(lines, rules, strict=True), start=1):
                 if rule is not None:
