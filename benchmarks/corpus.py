@@ -179,6 +179,23 @@ def generate(out: Path, docs: int, seed: int, formats: list[str]) -> dict[str, o
     return manifest
 
 
+def load_texts(corpus: Path, limit: int) -> list[str]:
+    """The first `limit` non-empty texts of a generated corpus's JSONL shards (bad lines skipped)."""
+    texts: list[str] = []
+    for path in sorted((corpus / "jsonl").glob("*.jsonl")):
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record.get("text"), str) and record["text"].strip():
+                    texts.append(record["text"])
+                if len(texts) >= limit:
+                    return texts
+    return texts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, required=True, help="number of documents, e.g. 10000, 100000, 1000000")

@@ -14,27 +14,12 @@ the full text, and documents/s, for langdetect and, when installed, langdetect-r
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import time
 from pathlib import Path
 
-
-def load_texts(corpus: Path, limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted((corpus / "jsonl").glob("*.jsonl")):
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record.get("text"), str) and record["text"].strip():
-                    texts.append(record["text"])
-                if len(texts) >= limit:
-                    return texts
-    return texts
+from corpus import load_texts
 
 
 def suspicious_characters() -> re.Pattern[str]:

@@ -11,27 +11,11 @@ PYTHONPATH to compare versions on the same documents.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import pyarrow as pa
-
-
-def load_texts(corpus: Path, limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted((corpus / "jsonl").glob("*.jsonl")):
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record.get("text"), str) and record["text"].strip():
-                    texts.append(record["text"])
-                if len(texts) >= limit:
-                    return texts
-    return texts
+from corpus import load_texts
 
 
 def batches_of(texts: list[str], size: int = 500) -> list[pa.RecordBatch]:

@@ -83,6 +83,19 @@ class PeakRss:
         self._thread.join()
 
 
+def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
+    """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env)
+    peak = PeakRss(process.pid)
+    code = process.wait()
+    wall = time.perf_counter() - start
+    peak.stop()
+    if code != 0:
+        raise SystemExit(f"{what} failed with exit code {code}: {' '.join(command)}")
+    return wall, peak
+
+
 def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, python: str) -> dict:
     output = work / f"out-w{workers}"
     command = [python, "-m", "pipeline", "run", "--config", str(REPO / "pipeline.toml"), "--fresh", "--quiet"]
@@ -91,14 +104,7 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
     for setting in settings:
         command += ["--set", setting]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env)
-    peak = PeakRss(process.pid)
-    code = process.wait()
-    wall = time.perf_counter() - start
-    peak.stop()
-    if code != 0:
-        raise SystemExit(f"the pipeline failed with exit code {code}: {' '.join(command)}")
+    wall, peak = timed_subprocess(command, env, "the pipeline")
     run = json.loads((output / "bench.report" / "run.json").read_text())
     shutil.rmtree(output)
     return {
@@ -115,14 +121,8 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
     """datatrove's JSONL reader -> 4-stage MinHash dedup -> Parquet writer, timed the same way."""
     script = work / "datatrove_minhash.py"
     script.write_text(DATATROVE_SCRIPT, encoding="utf-8")
-    start = time.perf_counter()
-    process = subprocess.Popen([python, str(script), str(corpus / "jsonl"), str(work / "datatrove"), str(workers)])
-    peak = PeakRss(process.pid)
-    code = process.wait()
-    wall = time.perf_counter() - start
-    peak.stop()
-    if code != 0:
-        raise SystemExit(f"datatrove failed with exit code {code}")
+    command = [python, str(script), str(corpus / "jsonl"), str(work / "datatrove"), str(workers)]
+    wall, peak = timed_subprocess(command, None, "datatrove")
     found = json.loads((work / "datatrove" / "stages.json").read_text())
     shutil.rmtree(work / "datatrove")
     return {

@@ -13,6 +13,11 @@ from pipeline.errors import PipelineError, UsageError
 COMMANDS = ("run", "validate", "push")
 
 
+def _schema_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
+    parser.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline",
@@ -71,8 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     validate.add_argument("folder", type=Path, help="the published dataset folder, e.g. dist/sample")
-    validate.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
-    validate.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
+    _schema_options(validate)
     validate.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     validate.add_argument(
         "--junit-xml", type=Path, metavar="FILE", help="also write the checks as JUnit XML test cases (for CI)"
@@ -92,8 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repo as private (when it does not exist)")
     push.add_argument("--revision", help="branch to push to (created when missing; default: main)")
     push.add_argument("--dry-run", action="store_true", help="list the files and sizes that would be uploaded")
-    push.add_argument("--schema", type=Path, help="pandera schema file (default: the one shipped with pipeline)")
-    push.add_argument("--model", default="PublishedRecord", help="model class in the schema file")
+    _schema_options(push)
     return parser
 
 
