@@ -63,9 +63,6 @@ _VERSIONED_PACKAGES = [
     "trafilatura",
     "fastwarc",
 ]
-# Ledger and audit tables are re-cut into row groups of this many rows, so their bytes do not depend
-# on how the records were batched.
-REPORT_ROW_GROUP_ROWS = 10_000
 
 
 @dataclass
@@ -152,40 +149,6 @@ def _replace_dir(tmp: Path, final: Path) -> None:
     tmp.rename(final)
     if old is not None:
         shutil.rmtree(old)
-
-
-class Rechunker:
-    """Re-cuts a stream of batches into batches of exactly `rows` rows (the last one shorter)."""
-
-    def __init__(self, sink: Callable[[pa.RecordBatch], None], rows: int) -> None:
-        self.sink = sink
-        self.rows = rows
-        self._pending: list[pa.RecordBatch] = []
-        self._count = 0
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        if not batch.num_rows:
-            return
-        self._pending.append(batch)
-        self._count += batch.num_rows
-        if self._count >= self.rows:
-            table = pa.Table.from_batches(self._pending).combine_chunks()
-            start = 0
-            while table.num_rows - start >= self.rows:
-                self._emit(table.slice(start, self.rows))
-                start += self.rows
-            rest = table.slice(start)
-            self._pending = rest.to_batches() if rest.num_rows else []
-            self._count = rest.num_rows
-
-    def _emit(self, table: pa.Table) -> None:
-        for batch in table.combine_chunks().to_batches():
-            self.sink(batch)
-
-    def close(self) -> None:
-        if self._count:
-            self._emit(pa.Table.from_batches(self._pending))
-        self._pending, self._count = [], 0
 
 
 class Runner:
@@ -492,9 +455,7 @@ class Runner:
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
-        ledger_rows = Rechunker(ledger.write, REPORT_ROW_GROUP_ROWS)
         side_tables = SideTables(report_dir)
-        side_rows: dict[str, Rechunker] = {}
         for step, folder in zip(steps, folders, strict=True):
             # Within a step of several map stages, each stage's rows in shard order, so the order does
             # not depend on where the shard boundaries fall.
@@ -505,17 +466,10 @@ class Runner:
                     if rows is not None and len(names) > 1:
                         rows = rows.filter(pc.equal(rows.column("stage"), name))
                     if rows is not None and rows.num_rows:
-                        ledger_rows.write(rows)
+                        ledger.write(rows)
             for shard in range(shards):
                 for table in shard_facts(folder, shard)["side"]:
-                    if table not in side_rows:
-                        side_rows[table] = Rechunker(
-                            lambda batch, table=table: side_tables.write(table, batch), REPORT_ROW_GROUP_ROWS
-                        )
-                    side_rows[table].write(read_side(folder, shard, table))
-        ledger_rows.close()
-        for chunker in side_rows.values():
-            chunker.close()
+                    side_tables.write(table, read_side(folder, shard, table))
         ledger.close()
         side_tables.close()
 
