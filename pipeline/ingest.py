@@ -6,7 +6,6 @@ cannot be read at all, or holds no records, still leaves one ledger row, so noth
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.config import IngestConfig
+from pipeline.fingerprint import sha256_of
 from pipeline.readers import discover, reader_for
 from pipeline.readers.base import Pending, RawRecord
 from pipeline.readers.compression import corrupt_stream_errors
@@ -49,14 +49,6 @@ def note_skipped(notes: dict[str, Any], skipped: dict[str, int]) -> None:
         for kind, n in skipped.items():
             total[kind] = total.get(kind, 0) + n
         notes["skipped_non_document_records"] = dict(sorted(total.items()))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def list_inputs(root: Path, exclude: list[Path]) -> list[InputFile]:

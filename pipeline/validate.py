@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Features
 
+from pipeline.fingerprint import sha256_of
 from pipeline.keys import RepeatFinder, key_of
 from pipeline.publish import croissant
 from pipeline.publish.card import hub_language, linked_images, parse_front_matter, size_category
@@ -347,7 +348,7 @@ def _check_croissant(folder: Path, files: list[Path], splits: dict[str, list[Pat
         size = target.stat().st_size
         if entry.get("contentSize") != f"{size} B":
             problem(f"contentSize of {url} is {entry.get('contentSize')!r}, the file has {size} B")
-        digest = croissant.sha256_of(target)
+        digest = sha256_of(target)
         if entry.get("sha256") != digest:
             problem(f"sha256 of {url} is {entry.get('sha256')!r}, the file's is {digest}")
     if not file_sets:

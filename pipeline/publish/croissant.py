@@ -7,11 +7,9 @@ fields with subFields) plus a `split` field read from each shard's file name.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -75,14 +73,6 @@ class ShardFile:
     split: str
     sha256: str
     size: int
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def data_type(type_: pa.DataType) -> str:

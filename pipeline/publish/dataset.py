@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from pipeline.config import PublishConfig
+from pipeline.fingerprint import sha256_of
 from pipeline.publish import croissant
 from pipeline.publish.card import CardContext, Example, SplitInfo, StageCount, render
 from pipeline.publish.parquet import Shard, ShardWriter
@@ -141,7 +142,7 @@ class DatasetWriter:
             croissant.ShardFile(
                 shard.path.relative_to(self.folder).as_posix(),
                 split,
-                croissant.sha256_of(shard.path),
+                sha256_of(shard.path),
                 shard.path.stat().st_size,
             )
             for split, split_shards in by_split
