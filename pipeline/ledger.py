@@ -21,13 +21,12 @@ def count_by_file(batch: pa.RecordBatch) -> Counter[str]:
 
 
 class Ledger:
-    """Streams ledger rows to Parquet and counts them per file, stage and reason."""
+    """Streams ledger rows to Parquet and counts them per file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer = ParquetStream(path, LEDGER_SCHEMA)
         self.by_file: Counter[str] = Counter()
-        self.by_stage_reason: Counter[tuple[str, str]] = Counter()
         self.total = 0
 
     def write(self, rows: pa.RecordBatch) -> None:
@@ -36,11 +35,6 @@ class Ledger:
         self._writer.write(rows)
         self.total += rows.num_rows
         self.by_file.update(count_by_file(rows))
-        for item in pc.value_counts(
-            pc.binary_join_element_wise(rows.column("stage"), rows.column("reason"), "\x00")
-        ).to_pylist():
-            stage, reason = item["values"].split("\x00")
-            self.by_stage_reason[(stage, reason)] += item["counts"]
 
     def close(self) -> None:
         self._writer.close()
