@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,28 @@ def load_model(schema_file: Path | None, model: str = "PublishedRecord") -> Any:
     if found is None or not hasattr(found, "validate"):
         raise UsageError(f"{where} defines no pandera model '{model}'; set validate.model to its class name")
     return found
+
+
+@dataclass(frozen=True)
+class SchemaFailure:
+    row: int | None  # None: a column-level failure (missing column, wrong dtype)
+    column: str | None
+    check: str
+    value: Any
+
+
+def schema_failures(model: Any, frame: Any) -> list[SchemaFailure]:
+    """Every failure of `frame` against the pandera `model`, collected lazily (rows are frame positions)."""
+    import pandera.errors
+
+    try:
+        model.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        failures = []
+        for case in exc.failure_cases.itertuples(index=False):
+            index = getattr(case, "index", None)
+            row = None if index is None or index != index else int(index)
+            column = None if case.column is None else str(case.column)
+            failures.append(SchemaFailure(row, column, str(case.check), case.failure_case))
+        return failures
+    return []

@@ -22,6 +22,7 @@ from pipeline.fingerprint import sha256_of
 from pipeline.keys import RepeatFinder, key_of
 from pipeline.publish import croissant
 from pipeline.publish.card import hub_language, linked_images, parse_front_matter, size_category
+from pipeline.schema_loader import schema_failures
 
 MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
@@ -241,7 +242,6 @@ def validate_folder(folder: Path, model: Any) -> Report:
 
 def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> set[str] | None:
     """Schema per chunk, id uniqueness across all files; returns the Hub language codes seen."""
-    import pandera.errors
 
     finder = RepeatFinder()
     languages: set[str] | None = None
@@ -255,22 +255,17 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
                 languages |= {hub_language(c) for c in pc.unique(batch.column("language")).to_pylist() if c}
             if "id" in batch.schema.names:
                 finder.collect(key_of(i or "") for i in batch.column("id").to_pylist())
-            frame = batch.to_pandas()
-            try:
-                model.validate(frame, lazy=True)
-            except pandera.errors.SchemaErrors as exc:
-                for case in exc.failure_cases.itertuples(index=False):
-                    index = getattr(case, "index", None)
-                    report.add(
-                        Problem(
-                            "schema",
-                            f"check {case.check}",
-                            file=rel,
-                            row=None if index is None or index != index else offset + int(index),
-                            column=None if case.column is None else str(case.column),
-                            value=None if case.failure_case is None else repr(case.failure_case)[:200],
-                        )
+            for failure in schema_failures(model, batch.to_pandas()):
+                report.add(
+                    Problem(
+                        "schema",
+                        f"check {failure.check}",
+                        file=rel,
+                        row=None if failure.row is None else offset + failure.row,
+                        column=failure.column,
+                        value=None if failure.value is None else repr(failure.value)[:200],
                     )
+                )
             offset += batch.num_rows
         report.rows += offset
     finder.decide()

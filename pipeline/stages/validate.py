@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from pipeline.keys import BYTES_PER_RECORD, RepeatFinder, key_of
 from pipeline.records import rejections, split
+from pipeline.schema_loader import schema_failures
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 
 
@@ -40,22 +41,15 @@ class Validate(GlobalStage):
         self._ids.decide()
 
     def _schema_failures(self, batch: pa.RecordBatch) -> dict[int, list[str]]:
-        import pandera.errors
-
         failures: dict[int, list[str]] = defaultdict(list)
-        frame = batch.select(self.published_columns).to_pandas()
-        try:
-            self.model.validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as exc:
-            for case in exc.failure_cases.itertuples(index=False):
-                message = f"{case.column}: {case.check}"
-                index = getattr(case, "index", None)
-                if index is None or index != index:
-                    # A column-level failure (missing column, wrong dtype) condemns every row.
-                    for row in range(batch.num_rows):
-                        failures[row].append(message)
-                else:
-                    failures[int(index)].append(f"{message} (value {str(case.failure_case)[:80]!r})")
+        for failure in schema_failures(self.model, batch.select(self.published_columns).to_pandas()):
+            message = f"{failure.column}: {failure.check}"
+            if failure.row is None:
+                # A column-level failure (missing column, wrong dtype) condemns every row.
+                for row in range(batch.num_rows):
+                    failures[row].append(message)
+            else:
+                failures[failure.row].append(f"{message} (value {str(failure.value)[:80]!r})")
         return failures
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
