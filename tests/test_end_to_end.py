@@ -196,3 +196,20 @@ def test_output_folder_inside_the_input_is_not_read_back(run_pipeline, tmp_path:
     first = run_pipeline(folder, output=folder / "dist")
     second = run_pipeline(folder, output=folder / "dist")
     assert first.records_read == second.records_read == 5
+
+
+def test_a_users_schema_file_rejects_rows_as_schema(run_pipeline, tmp_path: Path) -> None:
+    schema = tmp_path / "strict.py"
+    schema.write_text(
+        (REPO / "schemas" / "published.py")
+        .read_text()
+        .replace("num_words: Series[int] = pa.Field(ge=0, nullable=False)", "num_words: Series[int] = pa.Field(ge=30)")
+        .replace("class PublishedRecord(", "class StrictRecord(")
+    )
+    result = run_pipeline(E2E, SPINE, f'validate.schema_file="{schema}"', 'validate.model="StrictRecord"')
+    rows = {r["source"]: r for r in read_ledger(result).to_pylist() if r["stage"] == "validate"}
+    assert {s: r["reason"] for s, r in rows.items()} == {"dump.jsonl#2": "schema", "dump2.jsonl.gz#1": "schema"}
+    assert rows["dump.jsonl#2"]["detail"] == (
+        "schema checks failed: num_words: greater_than_or_equal_to(30) (value '25')"
+    )
+    assert result.records_published == 4
