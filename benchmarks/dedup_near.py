@@ -53,7 +53,7 @@ UNSPACED = {"zh", "ja", "th"}
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
-    from pipeline.dedup.shingles import normalized_tokens
+    from pipeline.stages.dedup_near.shingles import normalized_tokens
 
     out: list[list[str]] = []
     for i in range(0, len(texts), 2000):

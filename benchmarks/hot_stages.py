@@ -83,7 +83,7 @@ def bench_ftfy(texts: list[str]) -> None:
 
 
 def bench_language(texts: list[str]) -> None:
-    from pipeline import langdetect_backend
+    from pipeline.stages.language import backend as langdetect_backend
 
     backends = ["langdetect"]
     try:

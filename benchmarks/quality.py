@@ -17,9 +17,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pipeline.quality_signals import compute
 from pipeline.stages.language import detect
 from pipeline.stages.quality import Quality, QualityConfig
+from pipeline.stages.quality.signals import compute
 
 DEFAULT_DATA = Path("/work/shared/evaldata/dclm-quality-labels/majority_data.jsonl")
 

@@ -102,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
-    from pipeline.progress import Progress
-    from pipeline.runner import Runner
+    from pipeline.execution.progress import Progress
+    from pipeline.execution.runner import Runner
 
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
     overrides = list(args.overrides)

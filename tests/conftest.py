@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import make_config
 
-from pipeline.runner import Runner, RunResult
+from pipeline.execution.runner import Runner, RunResult
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, make_config, read_dataset
 
-from pipeline.runner import Runner, RunResult
+from pipeline.execution.runner import Runner, RunResult
 
 DOCS = FIXTURES / "lingua-500" / "docs.jsonl"
 

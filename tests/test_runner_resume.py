@@ -15,7 +15,7 @@ import pytest
 from helpers import REPO, make_config, read_dataset
 from test_runner_parallel import build_corpus, files_of
 
-from pipeline.runner import Runner
+from pipeline.execution.runner import Runner
 
 NAME = "ds"
 # Small batches make many shards, so each step lasts long enough to be caught in the middle.

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import UsageError
+from pipeline.execution.workdir import WorkDir, read_kept, read_ledger, shard_facts, write_shard
 from pipeline.records import LEDGER_SCHEMA
-from pipeline.workdir import WorkDir, read_kept, read_ledger, shard_facts, write_shard
 
 
 def test_a_second_run_on_the_same_work_folder_is_refused(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_each_split_has_its_shards_card_entry_and_exact_row_count_in_load_datase
 
 
 def test_split_output_does_not_depend_on_batch_size(tmp_path: Path) -> None:
-    from pipeline.runner import Runner
+    from pipeline.execution.runner import Runner
 
     english_corpus(tmp_path / "in", 120)
     folders = []

@@ -8,7 +8,7 @@ from typing import Any
 
 from helpers import SPINE, read_dataset, read_ledger
 
-from pipeline.runner import RunResult
+from pipeline.execution.runner import RunResult
 
 # The language stage is not under test here: keep every page whatever its language.
 # Reader tests run the spine's stages only (a later run.stages override still wins), in any language.

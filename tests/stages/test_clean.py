@@ -14,8 +14,8 @@ import pytest
 from helpers import FIXTURES, REPO, read_dataset, read_ledger, write
 
 from pipeline.errors import UsageError
-from pipeline.line_counts import DocumentFrequency, line_hash
 from pipeline.stages.clean import Clean, CleanConfig, frequency_key
+from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
 from pipeline.stages.normalize import Normalize, NormalizeConfig
 
 ARTICLE = (
@@ -266,7 +266,7 @@ def test_copies_of_one_document_are_left_to_deduplication(tmp_path: Path, run_pi
 
 
 def test_document_frequency_counts_distinct_documents_across_flushes(monkeypatch) -> None:
-    import pipeline.line_counts as line_counts
+    import pipeline.stages.clean.line_counts as line_counts
 
     monkeypatch.setattr(line_counts, "_MIN_FLUSH", 4)
     counter = DocumentFrequency()

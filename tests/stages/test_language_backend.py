@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 from helpers import FIXTURES
 
-from pipeline import langdetect_backend
 from pipeline.records import RECORD_SCHEMA
 from pipeline.stages.language import Language, LanguageConfig
+from pipeline.stages.language import backend as langdetect_backend
 
 pytest.importorskip("langdetect_rs", reason="the `fast` extra is not installed")
 

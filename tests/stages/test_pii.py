@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from helpers import read_dataset, write
 
-from pipeline.pii_patterns import luhn_ok
 from pipeline.stages.pii import Pii, PiiConfig
+from pipeline.stages.pii.patterns import luhn_ok
 
 # (text, expected text, kind)
 POSITIVES = [

@@ -8,8 +8,8 @@ import pytest
 from helpers import REPO, read_dataset, read_ledger, write
 
 from pipeline.errors import UsageError
-from pipeline.quality_signals import compute, duplicate_ngram_chars, stop_words, top_ngram_chars
 from pipeline.stages.quality import Quality, QualityConfig
+from pipeline.stages.quality.signals import compute, duplicate_ngram_chars, stop_words, top_ngram_chars
 
 PROSE = (
     "The river that runs through the old town has flooded three times in the last decade, and each time "

@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
-from pipeline.plan import Plan, build_plan
+from pipeline.execution.plan import Plan, build_plan
+from pipeline.execution.workdir import read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage
-from pipeline.workdir import read_kept, shard_facts, write_shard
 
 # The plan of the process: set once per worker by the initializer, or to the main plan when inline.
 _PLAN: Plan | None = None
@@ -147,7 +147,7 @@ class Executor:
             # forkserver: workers start from a clean process (no inherited Arrow threads or locks) and
             # the server is reused by later pools in the same process.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.pool"])
+            context.set_forkserver_preload(["pipeline.execution.pool"])
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
             )

@@ -2,7 +2,7 @@
 
 langdetect loads its profiles in `os.listdir` order, and the order changes the detector's
 probabilities (a different dataset per file system). We load them ourselves, sorted by name.
-With the `fast` extra, langdetect-rs gives the same answers much faster (see langdetect_backend).
+With the `fast` extra, langdetect-rs gives the same answers much faster (see backend.py beside this module).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-from pipeline import langdetect_backend
 from pipeline.records import described, rejections, split
 from pipeline.stage import MapStage, StageConfig, StageResult
+from pipeline.stages.language import backend as langdetect_backend
 
 UNDETERMINED = "und"
 

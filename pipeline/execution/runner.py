@@ -29,17 +29,18 @@ from datasets import Features
 from pipeline import __version__
 from pipeline.config import Config
 from pipeline.errors import UsageError, ValidationFailed
-from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped
-from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
-from pipeline.plan import Step, build_plan, build_steps
-from pipeline.pool import EMPTY_FACTS, Executor, default_workers, map_shard, prepare_shard, stage_facts, text_bytes
-from pipeline.progress import Progress
-from pipeline.publish.card import StageCount
-from pipeline.publish.dataset import DatasetWriter, RunFacts
-from pipeline.records import description_of
-from pipeline.stage import GlobalStage
-from pipeline.validate import validate_folder
-from pipeline.workdir import (
+from pipeline.execution.plan import Step, build_plan, build_steps
+from pipeline.execution.pool import (
+    EMPTY_FACTS,
+    Executor,
+    default_workers,
+    map_shard,
+    prepare_shard,
+    stage_facts,
+    text_bytes,
+)
+from pipeline.execution.progress import Progress
+from pipeline.execution.workdir import (
     DONE,
     WorkDir,
     read_json,
@@ -50,6 +51,13 @@ from pipeline.workdir import (
     write_json,
     write_shard,
 )
+from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped
+from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
+from pipeline.publish.card import StageCount
+from pipeline.publish.dataset import DatasetWriter, RunFacts
+from pipeline.records import description_of
+from pipeline.stage import GlobalStage
+from pipeline.validate import validate_folder
 
 _VERSIONED_PACKAGES = [
     "datasets",

@@ -1,7 +1,7 @@
 import numpy as np
 
-from pipeline.dedup.lsh import candidate_probability, optimal_bands
-from pipeline.dedup.minhash import MERSENNE_61, Permutations
+from pipeline.stages.dedup_near.lsh import candidate_probability, optimal_bands
+from pipeline.stages.dedup_near.minhash import MERSENNE_61, Permutations
 
 
 def test_signatures_equal_the_modular_formula_computed_with_python_integers() -> None:

@@ -25,9 +25,9 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.quality_signals import DUP_NGRAMS, SIGNALS, TOP_NGRAMS, compute
 from pipeline.records import described, rejections, split
 from pipeline.stage import MapStage, StageConfig, StageResult
+from pipeline.stages.quality.signals import DUP_NGRAMS, SIGNALS, TOP_NGRAMS, compute
 
 
 @dataclass(frozen=True)

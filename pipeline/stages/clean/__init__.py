@@ -33,10 +33,10 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, ValidationInfo, field_validator
 
-from pipeline.boilerplate import Rule, available_lists, load_rules, match, screen
-from pipeline.line_counts import DocumentFrequency, line_hash
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
+from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
+from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
 
 REMOVED_LINES_SCHEMA = pa.schema(
     [

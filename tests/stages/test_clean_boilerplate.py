@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.boilerplate import load_rules, match, required_literal, screen
+from pipeline.stages.clean.boilerplate import load_rules, match, required_literal, screen
 
 LISTS = ("en", "de", "fr", "es")
 

@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from pipeline.dedup.shingles import splitmix64
+from pipeline.stages.dedup_near.shingles import splitmix64
 
 
 def _integral(f, lo: float, hi: float, points: int = 1001) -> float:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 import numpy as np
 import pyarrow as pa
 
-from pipeline.dedup.shingles import Shingler, normalized_tokens
+from pipeline.stages.dedup_near.shingles import Shingler, normalized_tokens
 
 
 def tokens(text: str, normalize_digits: bool = False) -> list[str]:

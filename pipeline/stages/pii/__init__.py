@@ -1,6 +1,6 @@
 """pii: replace e-mail addresses, IP addresses, phone numbers, payment cards and secrets with placeholders.
 
-The detectors live in pipeline/pii_patterns.py. Each kind can be switched off in config; a switched-off
+The detectors live in pipeline/stages/pii/patterns.py. Each kind can be switched off in config; a switched-off
 kind is not looked for and its count is null (unknown), not 0.
 """
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.pii_patterns import DETECTORS, redact
 from pipeline.records import described, empty_ledger
 from pipeline.stage import MapStage, StageConfig, StageResult
+from pipeline.stages.pii.patterns import DETECTORS, redact
 
 KINDS = ("email", "ip", "phone", "card", "secret")
 _DESCRIPTIONS = {

@@ -20,12 +20,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from pipeline.dedup.lsh import Banding, buckets, candidate_probability, optimal_bands
-from pipeline.dedup.minhash import Permutations
-from pipeline.dedup.shingles import UNSPACED_SCRIPTS, Shingler
-from pipeline.dedup.verify import ShingleSpill
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
+from pipeline.stages.dedup_near.lsh import Banding, buckets, candidate_probability, optimal_bands
+from pipeline.stages.dedup_near.minhash import Permutations
+from pipeline.stages.dedup_near.shingles import UNSPACED_SCRIPTS, Shingler
+from pipeline.stages.dedup_near.verify import ShingleSpill
 
 QUALITY_COLUMN = "quality_score"
 

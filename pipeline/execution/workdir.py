@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.errors import UsageError
-from pipeline.plan import Step
+from pipeline.execution.plan import Step
 
 _IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 DONE = "DONE.json"

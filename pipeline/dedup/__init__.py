@@ -1,1 +1,0 @@
-"""Near-duplicate detection: shingles, MinHash signatures, LSH bands and exact verification."""
