@@ -8,9 +8,23 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import DEFAULT_CONFIG_FILE
-from pipeline.errors import PipelineError, UsageError
+from pipeline.errors import EnvironmentFailure, PipelineError, UsageError
 
 COMMANDS = ("run", "validate", "push")
+# Modules of the `run` extra (pyproject.toml): the lean install (`validate`, `push`) goes without them.
+RUN_EXTRA_MODULES = ("ftfy", "langdetect", "charset_normalizer", "matplotlib", "trafilatura", "fastwarc")
+
+
+def _require_run_extra() -> None:
+    """One clear line instead of an ImportError deep inside a worker when the lean install runs `run`."""
+    from importlib.util import find_spec
+
+    missing = [name for name in RUN_EXTRA_MODULES if find_spec(name) is None]
+    if missing:
+        raise EnvironmentFailure(
+            f"running the pipeline needs {', '.join(missing)}; install them with "
+            "pip install 'pipeline-datasets[run]' (validate and push work without them)"
+        )
 
 
 def _schema_options(parser: argparse.ArgumentParser) -> None:
@@ -105,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.execution.progress import Progress
     from pipeline.execution.runner import Runner
 
+    _require_run_extra()
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
     overrides = list(args.overrides)
     # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
