@@ -33,58 +33,80 @@ EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_wo
 
 
 class RunConfig(StageConfig):
+    """What to read, where to publish, which stages run and how the work is spread."""
+
     # Paths in a config file are relative to the file's folder; on the command line, to the cwd.
     input: str = "raw"
+    """Input file or folder (relative to the config file's folder)."""
     output: str = "dist"
+    """Output folder: the dataset goes to `OUTPUT/NAME`, the report to `OUTPUT/NAME.report`."""
     name: str = "dataset"
-    # Transform stages in the order they run; ingest comes first, stats and validate last, always.
+    """Dataset folder name (no slashes)."""
     stages: list[str] = ["normalize", "clean", "pii", "dedup_exact", "language", "quality", "dedup_near"]
-    # Records per Arrow batch between stages.
+    """Transform stages in the order they run; `ingest` always comes first, `stats` and `validate` last."""
     batch_size: int = Field(default=1000, ge=1)
-    # Worker processes for map stages and global stages' per-record work; 0 means one per CPU core.
+    """Records per Arrow batch between stages (memory, not results: the output is the same for any value)."""
     workers: int = Field(default=0, ge=0)
-    # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
-    # redoes only the affected steps; false removes it once the dataset is published.
+    """Worker processes for map stages and the per-record part of global stages; 0 = one per CPU core."""
     keep_work: bool = True
+    """Keep the work folder (`OUTPUT/.NAME.work`) after success, so a rerun redoes only what changed."""
 
 
 class IngestConfig(StageConfig):
+    """How input files are read."""
+
     text_field: str = "text"
+    """JSONL field, or CSV / Parquet column, holding the text."""
     id_field: str = "id"
+    """Field holding the record's own id (optional in the data; a hash of `source` otherwise)."""
     url_field: str = "url"
-    # Larger documents (or JSONL lines) are rejected as `too_large` without being read whole.
+    """Field holding the record's URL (optional in the data)."""
     max_document_bytes: int = Field(default=10_000_000, ge=1)
-    # "auto": by suffix (.txt .md .jsonl .csv .parquet .html .htm .warc .wet .arc, + .gz/.zst/.bz2/.xz),
-    # else by content; a format name reads every input file as that format.
+    """Larger documents or JSONL lines are rejected as `too_large` without being read whole."""
     format: Literal["auto", "text", "jsonl", "csv", "parquet", "html", "warc", "arc"] = "auto"
-    # trafilatura's trade-off for HTML main-content extraction (precision scored best, see README).
+    """`auto`: by suffix, then by content; a format name reads every input file as that format."""
     html_favor: Literal["precision", "balanced", "recall"] = "precision"
+    """trafilatura's trade-off for HTML main-content extraction (`precision` scored the best F1)."""
     html_include_tables: bool = True
+    """Keep the text inside `<table>` elements."""
     html_include_comments: bool = False
-    # Processes extracting HTML main content in parallel (1: in the ingest process). Output is the
-    # same for any value: pages come back in input order.
+    """Append a page's comment section to its main text."""
     workers: int = Field(default=1, ge=1)
+    """Processes extracting HTML main content in parallel; the output is the same for any value."""
 
 
 class ValidateConfig(StageConfig):
-    # A Python file defining a pandera DataFrameModel; empty means the schema shipped with pipeline.
+    """The pandera model every published record must satisfy."""
+
     schema_file: str = ""
+    """A Python file defining a pandera `DataFrameModel`; empty means the schema shipped with pipeline."""
     model: str = "PublishedRecord"
+    """The model's class name in that file."""
 
 
 class PublishConfig(StageConfig):
+    """The Parquet shards, splits and dataset card."""
+
     pretty_name: str = ""
+    """Card title (defaults to the dataset name)."""
     description: str = ""
+    """The card's summary paragraph."""
     license: str = "other"
+    """Hub licence id for the card's metadata."""
     task_categories: list[str] = ["text-generation"]
+    """Hub task categories for the card's metadata."""
     max_shard_bytes: int = Field(default=500_000_000, ge=1)
+    """Upper bound of a shard's uncompressed size."""
     max_row_group_bytes: int = Field(default=100_000_000, ge=1)
+    """Upper bound of a Parquet row group's uncompressed size."""
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
-    # Split name -> share of records, assigned by a hash of the record id (see pipeline/publish/splits.py).
+    """Parquet compression codec."""
     splits: dict[str, float] = {"train": 1.0}
-    # Dataset version (card and croissant.json) and a BibTeX entry for the card's citation block.
+    """Split name → share of records (> 0, adding up to 1), assigned by a hash of the record id."""
     version: str = "1.0.0"
+    """Dataset version, in the card and `croissant.json`."""
     citation: str = ""
+    """BibTeX for the card's Citation section and Croissant `citeAs` (omitted when empty)."""
 
     @field_validator("splits")
     @classmethod

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict
 class StageConfig(BaseModel):
     """Base of every stage's typed config: unknown keys and wrong types are errors, not ignored."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # A docstring under a field is its description: the configuration reference is generated from it
+    # (pipeline/docs_gen.py), so every key is described once, next to its type and default.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True)
 
 
 @dataclass(frozen=True)

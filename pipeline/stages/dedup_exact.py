@@ -10,8 +10,12 @@ from pipeline.stage import GlobalStage, StageConfig, StageResult
 
 
 class DedupExactConfig(StageConfig):
+    """Exact duplicates out: the first record in input order is kept."""
+
     fold_case: bool = True
+    """Compare texts case-insensitively (Unicode casefold)."""
     fold_whitespace: bool = True
+    """Compare texts with every whitespace run collapsed."""
 
 
 class DedupExact(GlobalStage):

@@ -18,10 +18,14 @@ _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 
 
 class NormalizeConfig(StageConfig):
+    """Mojibake repair, Unicode normal form, newlines, control characters and blank lines."""
+
     fix_mojibake: bool = True
+    """Repair encoding damage with ftfy (encoding fixes only)."""
     unicode_form: Literal["NFC", "NFKC", "none"] = "NFC"
-    # Runs of blank lines are collapsed to at most this many, keeping paragraph breaks.
+    """Unicode normal form of the text."""
     max_blank_lines: int = 1
+    """Runs of blank lines are collapsed to at most this many, keeping paragraph breaks."""
 
 
 class Normalize(MapStage):

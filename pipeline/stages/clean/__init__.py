@@ -55,19 +55,28 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 
 
 class CleanConfig(StageConfig):
-    # Rule lists (pipeline/data/boilerplate/<name>.toml) applied to every document: clean runs before
-    # language detection, and the patterns of one language rarely match prose in another.
+    """Boilerplate lines out: rule lists, lines frequent across documents, furniture at the edges."""
+
+    # clean runs before language detection, and the patterns of one language rarely match another's prose.
     rule_lists: list[str] = ["en", "de", "fr", "es"]
+    """Rule lists (`pipeline/data/boilerplate/<name>.toml`) applied to every document."""
     frequent_min_documents: int = Field(default=3, ge=2)
+    """Count floor of the frequent-line threshold: a line must be in at least this many documents."""
     frequent_min_fraction: float = Field(default=1e-5, ge=0.0, le=1.0)
+    """Fraction of the corpus's documents a frequent line must reach as well."""
     frequent_max_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Above this share of a document's characters, frequent lines are left in (the document is a copy)."""
     edge_max_words: int = Field(default=15, ge=0)
+    """Furniture: a line with fewer words than this and no terminal punctuation."""
     edge_min_words: int = Field(default=3, ge=0)
+    """Furniture: a line with fewer words than this, punctuation or not."""
     edge_line_penalty: float = Field(default=6.0, ge=0.0)
-    # Lines removed by these rules close an article (comment forms, log-in walls, subscription
-    # prompts): what follows them is rarely the article, so they weigh edge_closing_penalty instead.
+    """Score of a furniture line against a prose line's word count when trimming the edges."""
+    # What follows a comment form, log-in wall or subscription prompt is rarely the article.
     edge_closing_rules: list[str] = ["comment_form", "login_prompt", "subscribe_prompt"]
+    """Rules whose lines close an article; they weigh `edge_closing_penalty` (must exist in `rule_lists`)."""
     edge_closing_penalty: float = Field(default=30.0, ge=0.0)
+    """Score of a line removed by one of `edge_closing_rules`."""
 
     @field_validator("rule_lists")
     @classmethod

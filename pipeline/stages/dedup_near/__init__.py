@@ -31,19 +31,26 @@ QUALITY_COLUMN = "quality_score"
 
 
 class DedupNearConfig(StageConfig):
-    # Documents whose shingle sets have Jaccard similarity ≥ threshold with a kept document are removed.
+    """MinHash LSH candidates, each verified with the exact Jaccard similarity."""
+
     threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    """A document whose shingle set has at least this Jaccard similarity with a kept document is removed."""
     num_perm: int = Field(default=128, ge=2, le=1024)
-    # Tokens per shingle (words; characters in scripts written without spaces).
+    """Min-hashes per signature."""
     ngram: int = Field(default=5, ge=1, le=64)
-    # LSH shape; 0 and 0 derive it from threshold, num_perm and the two weights below.
+    """Tokens per shingle: words, or characters in scripts written without spaces."""
     bands: int = Field(default=0, ge=0)
+    """LSH bands; 0 (with `rows` 0) derives the shape from `threshold`, `num_perm` and the weights."""
     rows: int = Field(default=0, ge=0)
+    """Rows per LSH band; set both `bands` and `rows` (`bands × rows ≤ num_perm`) or neither."""
     false_positive_weight: float = Field(default=0.05, ge=0.0)
+    """Weight of false candidates when the LSH shape is derived."""
     false_negative_weight: float = Field(default=0.95, ge=0.0)
-    # Map every decimal digit to 0 before shingling (prices, dates and counts stop telling pages apart).
+    """Weight of missed pairs when the LSH shape is derived (recall is favoured: candidates are verified)."""
     normalize_digits: bool = False
+    """Map every decimal digit to 0 before shingling, so prices, dates and counts stop telling pages apart."""
     seed: int = Field(default=0, ge=0, lt=2**63)
+    """Seeds the token hash, the n-gram combination, the permutations and the band keys."""
 
     @model_validator(mode="after")
     def _check_bands(self) -> DedupNearConfig:

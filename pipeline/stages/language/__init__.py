@@ -19,15 +19,19 @@ UNDETERMINED = "und"
 
 
 class LanguageConfig(StageConfig):
-    # Languages to keep (langdetect codes, e.g. "en", "de", "zh-cn"); an empty list keeps every language.
+    """Language identification with langdetect (seeded, profiles loaded in sorted order)."""
+
     languages: list[str] = ["en"]
+    """Languages to keep (langdetect codes: `en`, `de`, `zh-cn`, …); `[]` keeps every language."""
     min_language_score: float = 0.80
-    # Detect on at most this many leading characters: langdetect's cost grows with length.
+    """Below this probability a record is rejected as `language_uncertain`."""
+    # langdetect's cost grows with the length of the text.
     max_chars: int = 2000
+    """Detect on at most this many leading characters."""
     seed: int = 0
-    # "auto": langdetect-rs (the `fast` extra) when installed and its start-up self-check matches
-    # langdetect, else langdetect; "langdetect": always the pure-Python original.
+    """langdetect's random seed."""
     backend: Literal["auto", "langdetect"] = "auto"
+    """`auto`: langdetect-rs (the `fast` extra) when installed and its self-check passes; else langdetect."""
 
 
 def _factory(seed: int, backend: str = "auto"):  # type: ignore[no-untyped-def]

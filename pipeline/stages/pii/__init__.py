@@ -25,11 +25,18 @@ _DESCRIPTIONS = {
 
 
 class PiiConfig(StageConfig):
+    """Personal data and secrets replaced by placeholders; a kind switched off is not searched."""
+
     email: bool = True
+    """Replace e-mail addresses with `<EMAIL>`."""
     ip: bool = True
+    """Replace IPv4 and IPv6 addresses with `<IP>`."""
     phone: bool = True
+    """Replace phone numbers with `<PHONE>`."""
     card: bool = True
+    """Replace Luhn-valid payment card numbers with `<CARD>`."""
     secret: bool = True
+    """Replace API keys, tokens, private keys and random-looking passwords with `<SECRET>`."""
 
 
 class Pii(MapStage):

@@ -69,44 +69,75 @@ _ARROW = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
 
 
 class QualityConfig(StageConfig):
-    # false: compute the signals and the score, reject nothing.
+    """Gopher, C4 and FineWeb signals; each threshold rejects as `quality:<key>`."""
+
     filter: bool = True
-    # Rules (by name, e.g. "c4_curly_brace") that neither reject nor count in quality_score.
+    """`false`: compute the signals and the score, reject nothing."""
     disabled_rules: list[str] = []
-    # Per-language thresholds replacing the defaults below, e.g. {"de": {"gopher_max_mean_word_length": 12}}.
+    """Rules (by key, e.g. `c4_curly_brace`) that neither reject nor count in `quality_score`."""
     language_overrides: dict[str, dict[str, float]] = {}
-    # langdetect codes of scripts written without spaces: word-based rules are skipped for them.
+    """Per-language thresholds replacing the defaults, e.g. `de = { gopher_max_mean_word_length = 12 }`."""
     unsegmented_languages: list[str] = ["zh-cn", "zh-tw", "ja", "ko", "th"]
+    """Languages written without spaces: word-count rules are skipped for them."""
 
     gopher_min_words: float = Field(default=50, ge=0)
+    """Reject when the document has fewer words (Gopher)."""
     gopher_max_words: float = Field(default=100_000, ge=0)
+    """Reject when the document has more words (Gopher)."""
     gopher_min_mean_word_length: float = Field(default=3, ge=0)
+    """Reject when the mean word length is below (Gopher)."""
     gopher_max_mean_word_length: float = Field(default=10, ge=0)
+    """Reject when the mean word length is above (Gopher)."""
     gopher_max_hash_ratio: float = Field(default=0.1, ge=0)
+    """Reject when `#` symbols per word exceed this (Gopher)."""
     gopher_max_ellipsis_ratio: float = Field(default=0.1, ge=0)
+    """Reject when ellipses per word exceed this (Gopher)."""
     gopher_max_bullet_lines: float = Field(default=0.9, ge=0)
+    """Reject when the fraction of lines starting with a bullet exceeds this (Gopher)."""
     gopher_max_ellipsis_lines: float = Field(default=0.3, ge=0)
+    """Reject when the fraction of lines ending in an ellipsis exceeds this (Gopher)."""
     gopher_min_alpha_words: float = Field(default=0.8, ge=0)
+    """Reject when the fraction of words containing a letter is below (Gopher)."""
     gopher_min_stop_words: float = Field(default=2, ge=0)
+    """Reject when fewer stop words occur (Gopher; languages with a stop-word list only)."""
     gopher_max_dup_line_frac: float = Field(default=0.3, ge=0)
+    """Reject when the fraction of repeated lines exceeds this (Gopher repetition)."""
     gopher_max_dup_para_frac: float = Field(default=0.3, ge=0)
+    """Reject when the fraction of repeated paragraphs exceeds this (Gopher repetition)."""
     gopher_max_dup_line_char_frac: float = Field(default=0.2, ge=0)
+    """Reject when characters in repeated lines exceed this fraction (Gopher repetition)."""
     gopher_max_dup_para_char_frac: float = Field(default=0.2, ge=0)
+    """Reject when characters in repeated paragraphs exceed this fraction (Gopher repetition)."""
     gopher_max_top_2gram: float = Field(default=0.20, ge=0)
+    """Reject when the most frequent word 2-gram covers more than this fraction of characters."""
     gopher_max_top_3gram: float = Field(default=0.18, ge=0)
+    """Reject when the most frequent word 3-gram covers more than this fraction of characters."""
     gopher_max_top_4gram: float = Field(default=0.16, ge=0)
+    """Reject when the most frequent word 4-gram covers more than this fraction of characters."""
     gopher_max_dup_5gram: float = Field(default=0.15, ge=0)
+    """Reject when repeated word 5-grams cover more than this fraction of characters."""
     gopher_max_dup_6gram: float = Field(default=0.14, ge=0)
+    """Reject when repeated word 6-grams cover more than this fraction of characters."""
     gopher_max_dup_7gram: float = Field(default=0.13, ge=0)
+    """Reject when repeated word 7-grams cover more than this fraction of characters."""
     gopher_max_dup_8gram: float = Field(default=0.12, ge=0)
+    """Reject when repeated word 8-grams cover more than this fraction of characters."""
     gopher_max_dup_9gram: float = Field(default=0.11, ge=0)
+    """Reject when repeated word 9-grams cover more than this fraction of characters."""
     gopher_max_dup_10gram: float = Field(default=0.10, ge=0)
+    """Reject when repeated word 10-grams cover more than this fraction of characters."""
     c4_lorem_ipsum: bool = True
+    """Reject documents containing "lorem ipsum" (C4)."""
     c4_curly_brace: bool = True
+    """Reject documents containing a curly brace (C4)."""
     fineweb_min_line_punct: float = Field(default=0.12, ge=0)
+    """Reject when the fraction of lines ending in punctuation is at or below this (FineWeb)."""
     fineweb_max_short_lines: float = Field(default=0.67, ge=0)
+    """Reject when the fraction of short lines is at or above this (FineWeb)."""
     fineweb_max_char_dup: float = Field(default=0.01, ge=0)
+    """Reject when characters in duplicated lines are at or above this fraction (FineWeb)."""
     fineweb_max_list_ratio: float = Field(default=0.3, ge=0)
+    """Reject when the fraction of list-like lines exceeds this (FineWeb)."""
 
     @field_validator("disabled_rules")
     @classmethod
