@@ -1,7 +1,8 @@
-"""A deterministic, realistic benchmark corpus built from real paragraphs in ../shared/evaldata.
+"""A deterministic, realistic benchmark corpus built from real paragraphs of the benchmark data.
 
-    python benchmarks/corpus.py --docs 10000 --out /tmp/bench/10k            # JSONL shards and .txt
-    python benchmarks/corpus.py --docs 1000000 --out /tmp/bench/1m --formats jsonl
+    export PIPELINE_EVALDATA=$PWD/evaldata      # python benchmarks/fetch_data.py evaldata gets it
+    python benchmarks/corpus.py --docs 10000 --out bench/10k            # JSONL shards and .txt
+    python benchmarks/corpus.py --docs 1000000 --out bench/1m --formats jsonl
 
 English documents are 1-10 KB (about 5 KB on average) of paragraphs drawn from web text (DCLM's
 labelled sample), news articles (article-extraction-benchmark ground truth) and student answers
@@ -25,7 +26,10 @@ import re
 from collections import Counter, deque
 from pathlib import Path
 
-EVALDATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
+from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+
+# The benchmark data folder (benchmarks/evaldata.py): PIPELINE_EVALDATA, else ./evaldata.
+EVALDATA = default_root() or Path("evaldata")
 OTHER_LANGUAGES = [
     "de",
     "fr",
@@ -145,7 +149,7 @@ class Generator:
 
 
 def generate(out: Path, docs: int, seed: int, formats: list[str]) -> dict[str, object]:
-    generator = Generator(EVALDATA, seed)
+    generator = Generator(evaldata_root(EVALDATA), seed)
     out.mkdir(parents=True, exist_ok=True)
     jsonl_file = None
     total_bytes = 0

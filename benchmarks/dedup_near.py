@@ -1,9 +1,9 @@
 """Benchmark of dedup_near against datasketch MinHashLSH and datatrove's 4-stage MinHash (not a test).
 
-    PYTHONPATH=. python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python /path/to/python]
+    PIPELINE_EVALDATA=evaldata python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python PYTHON]
 
-Builds a corpus from real text in ../shared/evaldata (lingua sentences in 75 languages grouped into
-documents of 1–40 sentences, the article-extraction benchmark's ground-truth bodies), plants
+Builds a corpus from real text in the benchmark data (benchmarks/evaldata.py; lingua sentences in 75
+languages grouped into documents of 1–40 sentences, the article-extraction benchmark's ground-truth bodies), plants
 near-duplicates at target Jaccard levels by editing, inserting, deleting and swapping words (characters
 in Chinese, Japanese and Thai) and swapping paragraphs, adds exact copies, and measures the true Jaccard
 of every planted pair (normalised word 5-grams, character 5-grams for unspaced scripts). Each method
@@ -36,11 +36,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
 
 REPO = Path(__file__).resolve().parent.parent
-EVALDATA = REPO.parent / "shared" / "evaldata"
-if not EVALDATA.exists():
-    EVALDATA = Path("/work/shared/evaldata")
+# The benchmark data folder (benchmarks/evaldata.py): PIPELINE_EVALDATA, else ./evaldata.
+EVALDATA = default_root() or Path("evaldata")
 THRESHOLD = 0.8
 NUM_PERM = 128
 NGRAM = 5
@@ -500,6 +500,7 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "CORPUS", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    evaldata_root(EVALDATA)  # one clear line when the data is missing
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]), args.workers)
         return

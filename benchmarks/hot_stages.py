@@ -1,6 +1,6 @@
 """The two hot stages in isolation: ftfy skipping and langdetect truncation. Prints tables.
 
-    python benchmarks/hot_stages.py /tmp/bench/10k [--docs 2000]
+    python benchmarks/hot_stages.py bench/10k [--docs 2000]
 
 ftfy: time of `normalize` with ftfy on every text, with ftfy skipped for ASCII text (what the stage
 does), and with ftfy skipped when the text holds none of the non-ASCII characters ftfy's mojibake

@@ -1,6 +1,6 @@
 """Throughput of the `pii` and `clean` stages in one process (docs/s per core). Prints a table.
 
-    python benchmarks/pii_clean.py /tmp/bench/10k [--docs 2000] [--repeat 3]
+    python benchmarks/pii_clean.py bench/10k [--docs 2000] [--repeat 3]
 
 pii: `process` over batches of 500. clean: `prepare` (the part the worker pool runs), `collect` and
 `decide`, then `apply` (the part the main process runs), over the same batches. Each figure is the best

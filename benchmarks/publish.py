@@ -1,11 +1,11 @@
 """Cost of publishing: split routing + shard writing, the card extras (plots, croissant.json with a
 sha256 per shard, example rows) and `validate` (which re-hashes every shard), per split layout.
 
-Documents are built from real sentences (lingua-py's test sentences, 75 languages, see
-/work/shared/evaldata/SOURCES.md), 8 sentences each, labelled with their language, and fed straight to
+Documents are built from real sentences (lingua-py's test sentences, 75 languages, from the benchmark
+data: benchmarks/evaldata.py), 8 sentences each, labelled with their language, and fed straight to
 DatasetWriter so only publishing is measured.
 
-    PYTHONPATH=$PWD python benchmarks/publish.py [--docs 200000]
+    PIPELINE_EVALDATA=evaldata python benchmarks/publish.py [--docs 200000]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from datasets import Features
+from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
 
 from pipeline.config import PublishConfig
 from pipeline.publish.card import StageCount
@@ -26,7 +27,7 @@ from pipeline.publish.dataset import DatasetWriter, RunFacts
 from pipeline.schema_loader import load_model
 from pipeline.validate import validate_folder
 
-SENTENCES = Path("/work/shared/evaldata/lingua-sentences")
+SENTENCES = (default_root() or Path("evaldata")) / "lingua-sentences"
 BATCH = 1000
 SCHEMA = pa.schema(
     [
@@ -83,7 +84,8 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=200_000)
     args = parser.parse_args()
     if not SENTENCES.is_dir():
-        print(f"{SENTENCES} not found (see /work/shared/evaldata/SOURCES.md)", file=sys.stderr)
+        evaldata_root(SENTENCES.parent)
+        print(f"{SENTENCES} not found (see docs/benchmarks/data.md)", file=sys.stderr)
         return 2
     batches = documents(args.docs)
     megabytes = sum(pa.Table.from_batches([b]).column("text").nbytes for b in batches) / 1e6

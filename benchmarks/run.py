@@ -1,9 +1,9 @@
 """End-to-end and per-stage throughput and peak memory, for 1 and 2 workers; prints tables.
 
-    python benchmarks/corpus.py --docs 10000 --out /tmp/bench/10k
-    python benchmarks/run.py /tmp/bench/10k                           # 1 and 2 workers, default stages
-    python benchmarks/run.py /tmp/bench/10k --workers 2 --set language.backend=\\"langdetect\\"
-    python benchmarks/run.py /tmp/bench/10k --datatrove               # also datatrove's MinHash (bench extra)
+    python benchmarks/corpus.py --docs 10000 --out bench/10k
+    python benchmarks/run.py bench/10k                           # 1 and 2 workers, default stages
+    python benchmarks/run.py bench/10k --workers 2 --set language.backend=\\"langdetect\\"
+    python benchmarks/run.py bench/10k --datatrove               # also datatrove's MinHash (bench extra)
 
 Each run is `python -m pipeline run --fresh` in a subprocess on <corpus>/jsonl. Peak RSS is sampled
 from /proc every 50 ms over the whole process tree (main process + workers), as a sum and for the

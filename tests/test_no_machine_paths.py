@@ -14,7 +14,7 @@ _PATTERNS = [
     "/" + "home/[a-z]",
     "/" + "Users/[A-Za-z]",
     "/" + "tmp/evaldata",
-    "venv-bench-",
+    "venv-" + "bench-",
     r"\.\./" + "shared",
 ]
 MACHINE_PATH = re.compile("|".join(_PATTERNS))
