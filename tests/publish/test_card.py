@@ -146,7 +146,7 @@ def test_card_sections_funnel_versions_and_citation(run_pipeline, tmp_path: Path
     assert "| `ingest` | 31 | 30 | empty: 1 |" in card
     assert "No personal-data detection or redaction ran" in card
     assert "near-duplicates were not removed" in card
-    assert f"| 3\\.1\\.4 | `pipeline` {escape_cell(__version__)} |" in card
+    assert f"| 3\\.1\\.4 | `pipeline` {__version__} |" in card
     # The digest the card records is the run's config digest.
     assert result.report.joinpath("run.json").read_text().count(card.split("config sha256 `")[1][:64]) == 1
     # The citation sits in a fence longer than any backtick run inside it, so it cannot close early.
