@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from helpers import REPO
 
 from pipeline import docs_gen
@@ -51,3 +53,16 @@ def test_check_mode_reports_a_stale_page(tmp_path) -> None:
     assert docs_gen.main(["--docs", str(tmp_path)]) == 0
     assert docs_gen.main(["--docs", str(tmp_path), "--check"]) == 0
     assert "| `fold_case` | bool | `true` |" in (tmp_path / "stage.md").read_text(encoding="utf-8")
+
+
+def test_readme_links_resolve() -> None:
+    """README.md links into docs/ and examples/ by relative path: each must name a file that exists."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    links = [link for link in re.findall(r"\]\(([^)#\s]+)", text) if "://" not in link]
+    assert links
+    missing = [link for link in links if not (REPO / link).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
+
+
+def test_readme_is_short() -> None:
+    assert len((REPO / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
