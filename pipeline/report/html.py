@@ -17,7 +17,8 @@ from pipeline.report.textsafe import cap, esc
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#222}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;
+padding:1em 2em;color:#222}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;margin-top:2em}h3{margin:1.2em 0 .4em}
 table{border-collapse:collapse;margin:.4em 0 1em;width:100%}th,td{border:1px solid #ddd;padding:3px 6px;
 vertical-align:top;text-align:left}th{background:#f4f4f4}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -54,7 +55,8 @@ def _funnel(summary: dict[str, Any]) -> str:
             f'<tr class="stage" data-stage="{esc(stage["name"])}" data-in="{stage["records_in"]}" '
             f'data-out="{stage["records_out"]}" data-seconds="{stage["seconds"]}"><td>{esc(stage["name"])}</td>'
             f'<td class="n">{stage["records_in"]:,}</td><td class="n">{stage["records_out"]:,}</td>'
-            f'<td class="n">{stage["records_in"] - stage["records_out"]:,}</td><td class="n">{stage["seconds"]:.2f}</td>'
+            f'<td class="n">{stage["records_in"] - stage["records_out"]:,}</td>'
+            f'<td class="n">{stage["seconds"]:.2f}</td>'
             f"<td>{reasons}</td></tr>"
         )
     table = (

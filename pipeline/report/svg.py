@@ -78,9 +78,8 @@ def quality_histogram(plot: dict[str, Any]) -> str:
         f'<line class="threshold" x1="{threshold:.1f}" x2="{threshold:.1f}" y1="14" y2="{2 * panel + 30}" '
         'stroke="#000" stroke-dasharray="4 3"/>'
     )
-    parts.append(
-        f'<text x="{threshold:.1f}" y="{2 * panel + 44}" text-anchor="middle">threshold {_number(plot["threshold"])}</text>'
-    )
+    label = f"threshold {_number(plot['threshold'])}"
+    parts.append(f'<text x="{threshold:.1f}" y="{2 * panel + 44}" text-anchor="middle">{label}</text>')
     parts.append(f'<text x="{x0}" y="{height - 4}">{_number(lo)}</text>')
     last = f"≥ {_number(hi)}" if plot["overflow"] else _number(hi)
     parts.append(f'<text x="{x0 + plot_width}" y="{height - 4}" text-anchor="end">{esc(last)}</text>')
