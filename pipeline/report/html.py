@@ -60,8 +60,8 @@ def _funnel(summary: dict[str, Any]) -> str:
             f"<td>{reasons}</td></tr>"
         )
     table = (
-        '<table id="funnel"><tr><th>stage</th><th class="n">in</th><th class="n">out</th><th class="n">rejected</th>'
-        f'<th class="n">seconds</th><th>rejected by reason</th></tr>{"".join(rows)}</table>'
+        '<table id="funnel-table"><tr><th>stage</th><th class="n">in</th><th class="n">out</th>'
+        f'<th class="n">rejected</th><th class="n">seconds</th><th>rejected by reason</th></tr>{"".join(rows)}</table>'
         '<p class="muted">Seconds are work time summed over worker processes.</p>'
     )
     return svg.funnel(summary["funnel"], summary["records"]["read"]) + table

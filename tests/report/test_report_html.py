@@ -48,6 +48,8 @@ def test_every_run_writes_a_self_contained_report(default_run: RunResult) -> Non
             assert value is None or value.startswith(("data:", "#")), (tag, name, value)
     csp = [a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]
+    ids = [a["id"] for _, a in page.tags if "id" in a]
+    assert len(ids) == len(set(ids))
     # The card's plots are inlined.
     assert sum(1 for t, a in page.tags if t == "img" and (a.get("src") or "").startswith("data:image/png")) == 2
 
