@@ -117,12 +117,6 @@ def iter_published(dataset: Path, columns: list[str] | None = None) -> Iterator[
         yield from iter_batches(path, columns)
 
 
-def _text_starts(batch: pa.RecordBatch, limit: int) -> list[str | None]:
-    if "text" not in batch.schema.names:
-        return [None] * batch.num_rows
-    return pc.utf8_slice_codeunits(batch.column("text"), 0, limit).to_pylist()
-
-
 def _quality_rules() -> dict[str, Any]:
     from pipeline.stages.quality import RULES
 
@@ -133,18 +127,17 @@ def _quality_rules() -> dict[str, Any]:
 
 
 def _scan_ledger(report: Path, stage_order: list[str]) -> dict[str, Any]:
+    # The text column is not read here: the samples' texts are fetched afterwards (find_rows).
     counts: Counter[tuple[str, str]] = Counter()
     samplers: dict[tuple[str, str], Sampler] = {}
     quality_values: dict[str, array] = {}
     near = Sampler(PAIRS)
-    for batch in iter_batches(report / "rejected.parquet"):
-        ids = batch.column("id").to_pylist()
-        stages = batch.column("stage").to_pylist()
-        reasons = batch.column("reason").to_pylist()
-        details = batch.column("detail").to_pylist()
-        duplicate_of = batch.column("duplicate_of").to_pylist()
-        starts: list[str | None] | None = None
-        for i, (rid, stage, reason, detail) in enumerate(zip(ids, stages, reasons, details, strict=True)):
+    columns = ["id", "source", "stage", "reason", "detail", "duplicate_of"]
+    for batch in iter_batches(report / "rejected.parquet", columns):
+        rows = {name: batch.column(name).to_pylist() for name in columns}
+        for i, (rid, stage, reason, detail) in enumerate(
+            zip(rows["id"], rows["stage"], rows["reason"], rows["detail"], strict=True)
+        ):
             group = (stage, reason)
             counts[group] += 1
             if reason.startswith("quality:"):
@@ -152,59 +145,85 @@ def _scan_ledger(report: Path, stage_order: list[str]) -> dict[str, Any]:
                 if match:
                     quality_values.setdefault(reason.removeprefix("quality:"), array("d")).append(float(match[1]))
             r = rank(rid)
-            sampler = samplers.setdefault(group, Sampler(SAMPLES))
+            sampler = samplers.get(group) or samplers.setdefault(group, Sampler(SAMPLES))
             if sampler.wants(r):
-                if starts is None:
-                    starts = _text_starts(batch, TEXT_START)
-                sampler.add(
-                    r,
-                    rid,
-                    {
-                        "id": rid,
-                        "source": batch.column("source")[i].as_py(),
-                        "detail": detail,
-                        "duplicate_of": duplicate_of[i],
-                        "text": starts[i],
-                    },
-                )
+                item = {
+                    "id": rid,
+                    "source": rows["source"][i],
+                    "stage": stage,
+                    "detail": detail,
+                    "duplicate_of": rows["duplicate_of"][i],
+                }
+                sampler.add(r, rid, item)
             if reason == "near_duplicate" and near.wants(r):
-                text = batch.column("text")[i].as_py() or ""
                 jaccard = _JACCARD.match(detail)
-                near.add(
-                    r,
-                    rid,
-                    {
-                        "id": rid,
-                        "source": batch.column("source")[i].as_py(),
-                        "survivor": duplicate_of[i],
-                        "jaccard": float(jaccard[1]) if jaccard else None,
-                        "detail": detail,
-                        "text": text[:DIFF_CHARS],
-                    },
-                )
+                item = {
+                    "id": rid,
+                    "source": rows["source"][i],
+                    "stage": stage,
+                    "survivor": rows["duplicate_of"][i],
+                    "jaccard": float(jaccard[1]) if jaccard else None,
+                    "detail": detail,
+                }
+                near.add(r, rid, item)
     position = {name: i for i, name in enumerate(stage_order)}
     groups = sorted(counts, key=lambda g: (position.get(g[0], len(position)), -counts[g], g[1]))
     rejections = [
         {"stage": s, "reason": r, "count": counts[(s, r)], "samples": samplers[(s, r)].items()} for s, r in groups
     ]
-    return {"rejections": rejections, "quality_values": quality_values, "near": near.items()}
+    near_items = near.items()
+    sampled = [item for group in rejections for item in group["samples"]] + near_items
+    texts = _ledger_texts(report, sampled)
+    for group in rejections:
+        for item in group["samples"]:
+            item["text"] = (texts.get((item["id"], item.pop("stage"))) or "")[:TEXT_START] or None
+    for item in near_items:
+        item["text"] = texts.get((item["id"], item.pop("stage"))) or ""
+    return {"rejections": rejections, "quality_values": quality_values, "near": near_items}
+
+
+def _ledger_texts(report: Path, items: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Ledger text (capped) of each sampled (id, stage)."""
+    wanted = {(item["id"], item["stage"]) for item in items}
+    texts: dict[tuple[str, str], str] = {}
+    for hits in find_rows(report / "rejected.parquet", {rid for rid, _ in wanted}, ["stage", "text"]):
+        for rid, stage, text in zip(*(hits.column(n).to_pylist() for n in ("id", "stage", "text")), strict=True):
+            if (rid, stage) in wanted and (rid, stage) not in texts:
+                texts[(rid, stage)] = (text or "")[:DIFF_CHARS]
+    return texts
+
+
+def find_rows(path: Path, ids: set[str], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The rows of Parquet file `path` whose id is in `ids`.
+
+    Only the `id` column is read everywhere; the other columns only of the row groups holding a match,
+    batch by batch, so looking up a few records in a large file costs neither its text nor its memory.
+    """
+    if not path.is_file() or not ids:
+        return
+    keys = pa.array(sorted(ids), pa.string())
+    parquet = pq.ParquetFile(path)
+    wanted = None if columns is None else [c for c in ["id", *columns] if c in parquet.schema_arrow.names]
+    for group in range(parquet.num_row_groups):
+        if not pc.any(pc.is_in(parquet.read_row_group(group, columns=["id"]).column("id"), value_set=keys)).as_py():
+            continue
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=wanted):
+            hits = batch.filter(pc.is_in(batch.column("id"), value_set=keys))
+            if hits.num_rows:
+                yield hits
 
 
 def _find_texts(report: Path, dataset: Path, wanted: set[str]) -> dict[str, str]:
     """Texts of the records in `wanted`: the published text, else the ledger's (rejected later)."""
     found: dict[str, str] = {}
-    if not wanted:
-        return found
-    keys = pa.array(sorted(wanted), pa.string())
-    sources = [iter_published(dataset, ["id", "text"]), iter_batches(report / "rejected.parquet", ["id", "text"])]
-    for source in sources:
-        for batch in source:
-            hits = batch.filter(pc.is_in(batch.column("id"), value_set=keys))
+    for path in [*published_files(dataset), report / "rejected.parquet"]:
+        missing = wanted - found.keys()
+        if not missing:
+            break
+        for hits in find_rows(path, missing, ["text"]):
             for rid, text in zip(hits.column("id").to_pylist(), hits.column("text").to_pylist(), strict=True):
                 if rid not in found and text is not None:
                     found[rid] = text[:DIFF_CHARS]
-            if len(found) == len(wanted):
-                return found
     return found
 
 

@@ -15,9 +15,10 @@ from pipeline.errors import UsageError
 from pipeline.report.collect import (
     LINE_CHARS,
     TEXT_START,
+    find_rows,
     iter_batches,
-    iter_published,
     locate,
+    published_files,
     read_run,
     summarize,
 )
@@ -152,23 +153,30 @@ def record_path(report: Path, dataset: Path, record: str) -> dict[str, Any]:
     key = pa.scalar(record, pa.string())
     rejected: dict[str, Any] | None = None
     duplicates: list[dict[str, str]] = []
-    for batch in iter_batches(report / "rejected.parquet"):
+    columns = ["id", "source", "stage", "reason", "detail", "duplicate_of"]
+    for batch in iter_batches(report / "rejected.parquet", columns):
         mine = batch.filter(pc.equal(batch.column("id"), key))
         if mine.num_rows and rejected is None:
-            row = mine.slice(0, 1).to_pylist()[0]
-            rejected = {k: row[k] for k in ("stage", "reason", "detail", "duplicate_of", "source")}
-            rejected["text"] = (row["text"] or "")[:TEXT_START]
+            rejected = mine.slice(0, 1).to_pylist()[0]
+            del rejected["id"]
         copies = batch.filter(pc.fill_null(pc.equal(batch.column("duplicate_of"), key), False))
-        for row in copies.select(["id", "stage", "reason"]).to_pylist():
-            duplicates.append(row)
+        duplicates += copies.select(["id", "stage", "reason"]).to_pylist()
     published: dict[str, Any] | None = None
-    if rejected is None:
-        for batch in iter_published(dataset):
-            mine = batch.filter(pc.equal(batch.column("id"), key))
-            if mine.num_rows:
-                row = mine.slice(0, 1).to_pylist()[0]
+    if rejected is not None:
+        rejected["text"] = ""
+        for hits in find_rows(report / "rejected.parquet", {record}, ["stage", "text"]):
+            stages, texts = hits.column("stage").to_pylist(), hits.column("text").to_pylist()
+            rejected["text"] = next((t or "" for s, t in zip(stages, texts, strict=True) if s == rejected["stage"]), "")
+            rejected["text"] = rejected["text"][:TEXT_START]
+            break
+    else:
+        for path in published_files(dataset):
+            for hits in find_rows(path, {record}):
+                row = hits.slice(0, 1).to_pylist()[0]
                 published = {k: row[k] for k in ("source", *_SHOWN_COLUMNS) if k in row}
                 published["text"] = (row["text"] or "")[:TEXT_START]
+                break
+            if published is not None:
                 break
     removed = []
     for batch in iter_batches(report / "removed_lines.parquet", ["id", "line_number", "line", "rule"]):
