@@ -264,11 +264,14 @@ def _scan_removed_lines(report: Path) -> dict[str, Any]:
 
 def _quality_plots(run: dict[str, Any], dataset: Path, values: dict[str, array]) -> list[dict[str, Any]]:
     quality = next((s for s in run.get("stages", []) if s.get("name") == "quality"), None)
-    if quality is None or not values:
+    if quality is None:
         return []
     rules = _quality_rules()
-    thresholds = quality.get("notes", {}).get("thresholds", {})
-    plots = [name for name in rules if name in values and rules[name].kind != "flag"]
+    notes = quality.get("notes", {})
+    thresholds = notes.get("thresholds", {})
+    disabled = set(notes.get("disabled_rules", []))
+    # Every threshold rule, also those that rejected nothing: their plots show how close the data sits.
+    plots = [name for name in rules if rules[name].kind != "flag" and name in thresholds and name not in disabled]
     signals = {rules[name].signal for name in plots}
     # Pass 1: the range of each signal over the published (kept) records.
     low: dict[str, float] = {}
@@ -290,9 +293,11 @@ def _quality_plots(run: dict[str, Any], dataset: Path, values: dict[str, array])
     for name in plots:
         rule = rules[name]
         limit = float(thresholds.get(name, 0.0))
-        rejected = np.frombuffer(values[name], dtype=np.float64)
-        lo = min([limit, float(rejected.min()), low.get(rule.signal, limit)])
-        hi = max([limit, float(rejected.max()), high.get(rule.signal, limit)])
+        rejected = np.frombuffer(values.get(name, array("d")), dtype=np.float64)
+        measured = [limit, low.get(rule.signal, limit), high.get(rule.signal, limit)]
+        if rejected.size:
+            measured += [float(rejected.min()), float(rejected.max())]
+        lo, hi = min(measured), max(measured)
         # Long tails (word counts) would squeeze the threshold's neighbourhood into one bin: values
         # beyond 4x the threshold fall into the last bin, which the plot marks as open-ended.
         overflow = limit > 0 and hi > 4 * limit

@@ -93,6 +93,25 @@ def _rejections(summary: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _quality_signals(summary: dict[str, Any]) -> str:
+    plots = summary["quality"]
+    if not plots:
+        return "<p>The quality stage did not run.</p>"
+    parts = [
+        "<p>Every quality rule's signal over the published records (top) and the records the rule rejected "
+        "(bottom), with the rule's threshold (the default; language overrides may differ). Rules that rejected "
+        "something are also shown with their samples under Rejections.</p>"
+    ]
+    for plot in plots:
+        state = f"{plot['rejected_count']:,} rejected" if plot["rejected_count"] else "rejected nothing"
+        parts.append(
+            f'<details class="signal" data-rule="{esc(plot["rule"])}"><summary>{esc(plot["rule"])} '
+            f"({esc(plot['signal'])}, threshold {plot['threshold']:g}) — {state}</summary>"
+            f"{svg.quality_histogram(plot)}</details>"
+        )
+    return "".join(parts)
+
+
 def _removed_lines(summary: dict[str, Any]) -> str:
     removed = summary["removed_lines"]
     if not removed["total"]:
@@ -206,6 +225,7 @@ def render(summary: dict[str, Any], dataset: Path) -> str:
     sections = [
         ("funnel", "Stage funnel", _funnel(summary)),
         ("rejections", "Rejections by stage and reason", _rejections(summary)),
+        ("quality-signals", "Quality signals", _quality_signals(summary)),
         ("removed-lines", "Lines removed by clean", _removed_lines(summary)),
         ("near-duplicates", "Near duplicates", _near_duplicates(summary)),
         ("exact-duplicates", "Exact duplicates", _exact_duplicates(summary)),

@@ -123,4 +123,8 @@ def test_busy_run_report_shows_every_reason_and_marked_near_duplicates(browser, 
     assert page.locator("script").count() == 0
     assert page.get_by_text('<script>alert("x")</script>', exact=False).count() > 0
     page.screenshot(path=str(_artifacts() / "report-busy-full.png"), full_page=True)
+    page.locator("div.pair").first.screenshot(path=str(_artifacts() / "report-near-duplicate.png"))
+    page.locator('section.reason[data-reason="quality:gopher_min_words"]').screenshot(
+        path=str(_artifacts() / "report-quality-rule.png")
+    )
     page.close()

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from pipeline.execution.runner import RunResult
 from pipeline.report.collect import summarize
 from pipeline.report.html import write_report
+from pipeline.stages.quality import RULES
 
 
 class _Page(HTMLParser):
@@ -112,9 +113,11 @@ def test_near_duplicate_pairs_are_shown_with_marked_differences(busy_run: RunRes
 def test_quality_histograms_count_every_published_and_rejected_record(busy_run: RunResult) -> None:
     summary = summarize(busy_run.report, busy_run.dataset)
     ledger = Counter(pq.read_table(busy_run.report / "rejected.parquet", columns=["reason"]).column(0).to_pylist())
-    assert {p["rule"] for p in summary["quality"]} == {
-        r.removeprefix("quality:") for r in ledger if r.startswith("quality:")
-    }
+    rejecting = {r.removeprefix("quality:") for r in ledger if r.startswith("quality:")}
+    assert rejecting <= {p["rule"] for p in summary["quality"]}
+    assert {p["rule"] for p in summary["quality"] if p["rejected_count"]} == rejecting
+    # Every threshold rule is plotted (the flag rules, lorem ipsum and curly braces, have no distribution).
+    assert [p["rule"] for p in summary["quality"]] == [r.name for r in RULES if r.kind != "flag"]
     for plot in summary["quality"]:
         assert sum(plot["kept"]) == plot["kept_count"] == busy_run.records_published
         assert sum(plot["rejected"]) == plot["rejected_count"] == ledger[f"quality:{plot['rule']}"]
