@@ -62,7 +62,7 @@ def summary_text(summary: dict[str, Any]) -> str:
         for s in group["samples"][:2]:
             out.append(f"    {visible(s['id'])}  {one_line(s['detail'], 120)}")
             out.append(f"      | {one_line(s['text'], 100)}")
-    for plot in summary["quality"]:
+    for plot in (p for p in summary["quality"] if p["rejected_count"]):
         out.append(
             f"  quality:{plot['rule']}: {plot['signal']} threshold {plot['threshold']:g}, "
             f"{plot['rejected_count']:,} rejected, {plot['kept_count']:,} published"
