@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline [run] ...`, `python -m pipeline validate DIR` and `... push DIR`."""
+"""Command line: `python -m pipeline [run] ...`, `... validate DIR`, `... push DIR` and `... inspect DIR`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pipeline import __version__
 from pipeline.config import DEFAULT_CONFIG_FILE
 from pipeline.errors import EnvironmentFailure, PipelineError, UsageError
 
-COMMANDS = ("run", "validate", "push")
+COMMANDS = ("run", "validate", "push", "inspect")
 # Modules of the `run` extra (pyproject.toml): the lean install (`validate`, `push`) goes without them.
 RUN_EXTRA_MODULES = ("ftfy", "langdetect", "charset_normalizer", "matplotlib", "trafilatura", "fastwarc")
 
@@ -111,6 +111,23 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--revision", help="branch to push to (created when missing; default: main)")
     push.add_argument("--dry-run", action="store_true", help="list the files and sizes that would be uploaded")
     _schema_options(push)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="show what a run did: funnel, rejections with samples, removed lines, duplicates",
+        description=(
+            "Summarise a finished run from its dataset folder (dist/NAME) or report folder (dist/NAME.report): "
+            "the same content as NAME.report/report.html, in the terminal. Exit 0, or 2 on usage errors."
+        ),
+    )
+    inspect.add_argument("folder", type=Path, help="the dataset folder or its report folder, e.g. dist/sample")
+    inspect.add_argument(
+        "--reason", help="page through the rejected records of one reason, e.g. quality:gopher_min_words"
+    )
+    inspect.add_argument("--id", dest="record", metavar="ID", help="show one record's path through the stages")
+    inspect.add_argument("--page", type=int, default=1, help="with --reason: the page to show (default 1)")
+    inspect.add_argument("--limit", type=int, default=10, metavar="N", help="with --reason: records per page")
+    inspect.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     return parser
 
 
@@ -172,13 +189,28 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from pipeline.report.inspect import inspect
+
+    output = inspect(
+        args.folder,
+        reason=args.reason,
+        record=args.record,
+        page=args.page,
+        per_page=args.limit,
+        as_json=args.format == "json",
+    )
+    print(output)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     args = _parser().parse_args(argv)
     try:
-        handler = {"run": _run, "validate": _validate, "push": _push}[args.command]
+        handler = {"run": _run, "validate": _validate, "push": _push, "inspect": _inspect}[args.command]
         return handler(args)
     except PipelineError as exc:
         print(f"pipeline: error: {exc}", file=sys.stderr)

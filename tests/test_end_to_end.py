@@ -125,7 +125,7 @@ def test_published_folder_holds_only_what_goes_to_the_hub(run_pipeline) -> None:
         "images/languages.png",
         "images/length_histogram.png",
     ]
-    assert sorted(p.name for p in result.report.iterdir()) == ["rejected.parquet", "run.json"]
+    assert sorted(p.name for p in result.report.iterdir()) == ["rejected.parquet", "report.html", "run.json"]
     # No temporary folders are left beside the outputs, only the work folder kept for resuming.
     assert sorted(p.name for p in result.dataset.parent.iterdir()) == [".ds.work", "ds", "ds.report"]
 

@@ -56,6 +56,7 @@ from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
 from pipeline.publish.card import StageCount
 from pipeline.publish.dataset import DatasetWriter, RunFacts
 from pipeline.records import description_of
+from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage
 from pipeline.validate import validate_folder
 
@@ -573,3 +574,4 @@ class Runner:
             "seconds": round(result.seconds, 3),
         }
         (report_dir / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_html_report(report_dir, result.dataset)

@@ -1,0 +1,1 @@
+"""The run report: `<name>.report/report.html` and `pipeline inspect`."""
