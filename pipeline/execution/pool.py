@@ -8,17 +8,23 @@ finish in, and keeps at most a few tasks per worker in flight, so memory stays b
 
 from __future__ import annotations
 
+import importlib.machinery
 import multiprocessing
+import multiprocessing.context
 import os
+import pickle
 import signal
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,10 +43,11 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(config: Config, main_pid: int) -> None:
+def _init_worker(config_pickle: bytes, main_pid: int) -> None:
     global _PLAN
     # Ctrl-C reaches the whole process group: the main process handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    config: Config = pickle.loads(config_pickle)
     _PLAN = build_plan(config)
     threading.Thread(target=_exit_with, args=(main_pid,), daemon=True).start()
 
@@ -134,6 +141,41 @@ def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int,
     return prepared, batch.num_rows, time.perf_counter() - start
 
 
+@contextmanager
+def _main_left_alone() -> Iterator[None]:
+    """While a worker is launched, make multiprocessing believe `__main__` needs no re-import.
+
+    Spawn and forkserver children normally re-run the parent's main script (as `__mp_main__`) so
+    that functions defined there unpickle; a script calling `pipeline.run(...)` without an
+    `if __name__ == "__main__":` guard would then start the pipeline again in every worker. Workers
+    need nothing from the script (the config, with any stage class defined there, comes pickled by
+    value), so the launch is told that `__main__` is a module named "__main__", which the child skips.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    spec = getattr(main, "__spec__", None)
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        with _main_left_alone():
+            return multiprocessing.context.ForkServerProcess._Popen(process_obj)
+
+
+class _ForkServerContext(multiprocessing.context.ForkServerContext):
+    # forkserver: workers start from a clean process (no inherited Arrow threads or locks) and the
+    # server is reused by later pools in the same process.
+    Process = _WorkerProcess
+
+
 class Executor:
     """Runs tasks inline (one worker) or in a process pool, always yielding results in input order."""
 
@@ -144,12 +186,13 @@ class Executor:
         if self.workers == 1:
             _PLAN = plan
         else:
-            # forkserver: workers start from a clean process (no inherited Arrow threads or locks) and
-            # the server is reused by later pools in the same process.
-            context = multiprocessing.get_context("forkserver")
+            context = _ForkServerContext()
             context.set_forkserver_preload(["pipeline.execution.pool"])
+            # cloudpickle: stage classes defined in the user's script or notebook (`__main__`) travel by
+            # value, since workers never run the script; importable ones travel by reference.
+            blob = cloudpickle.dumps(config)
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(blob, os.getpid())
             )
 
     def ordered(self, task: Callable[..., Any], arguments: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
