@@ -95,9 +95,7 @@ def filter_stage(
                 details.append(text if reason is not None else "")
             if not any(mask):
                 return StageResult(batch, empty_ledger())
-            return StageResult(
-                _kept(batch, mask), rejections(batch, mask, stage_name, reasons, details)
-            )
+            return StageResult(_kept(batch, mask), rejections(batch, mask, stage_name, reasons, details))
 
         return _stage_class(func, name, config, {"process": process})
 
