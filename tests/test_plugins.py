@@ -353,3 +353,36 @@ def test_import_pipeline_is_cheap_and_exports_match() -> None:
     assert sorted(pipeline.__all__) == sorted(["__version__", *pipeline._EXPORTS])
     for name in pipeline.__all__:
         assert getattr(pipeline, name) is not None
+
+
+def test_stage_classes_defined_in_a_notebook_like_session_reach_the_workers(tmp_path: Path) -> None:
+    # Code piped to `python -` has no file, like a notebook: the class and its config travel by value.
+    inputs = _corpus(tmp_path / "raw")
+    code = textwrap.dedent(
+        f"""
+        import pipeline
+
+        class Options(pipeline.StageConfig):
+            marker: str = "nothing"
+
+        class Marked(pipeline.MapStage):
+            name = "marked"
+            config_class = Options
+
+            def process(self, batch):
+                mask = [self.config.marker in t.lower() for t in batch.column("text").to_pylist()]
+                return pipeline.StageResult(
+                    pipeline.split(batch, mask), pipeline.rejections(batch, mask, self.name, "marked", "")
+                )
+
+        result = pipeline.run(input={str(inputs)!r}, output={str(tmp_path / "out")!r}, name="ds", workers=2,
+                              stages=["normalize", Marked, "language"], overrides={{"marked": {{"marker": "lorem"}}}})
+        print(result.records_rejected)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=code, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    ledger = _ledger(tmp_path / "out" / "ds.report")
+    assert [(r["id"], r["reason"]) for r in ledger if r["stage"] == "marked"] == [("placeholder-1", "marked")]
