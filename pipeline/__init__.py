@@ -33,6 +33,8 @@ _EXPORTS = {
     "UsageError": "pipeline.errors",
     "InputError": "pipeline.errors",
     "ValidationFailed": "pipeline.errors",
+    "TooFewPublished": "pipeline.errors",
+    "EnvironmentFailure": "pipeline.errors",
     # the stage contract
     "Stage": "pipeline.stage",
     "MapStage": "pipeline.stage",
@@ -59,6 +61,7 @@ __all__ = [
     "LEDGER_SCHEMA",
     "RECORD_SCHEMA",
     "Config",
+    "EnvironmentFailure",
     "GlobalStage",
     "InputError",
     "MapStage",
@@ -70,6 +73,7 @@ __all__ = [
     "StageConfig",
     "StageResult",
     "Tally",
+    "TooFewPublished",
     "UsageError",
     "ValidationFailed",
     "__version__",
@@ -88,7 +92,14 @@ __all__ = [
 if TYPE_CHECKING:
     from pipeline.api import run, validate
     from pipeline.config import Config, load_config
-    from pipeline.errors import InputError, PipelineError, UsageError, ValidationFailed
+    from pipeline.errors import (
+        EnvironmentFailure,
+        InputError,
+        PipelineError,
+        TooFewPublished,
+        UsageError,
+        ValidationFailed,
+    )
     from pipeline.execution.runner import RunResult, Tally
     from pipeline.records import LEDGER_SCHEMA, RECORD_SCHEMA, described, empty_ledger, rejections, split
     from pipeline.shortcuts import NoOptions, filter_stage, map_stage
