@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.errors import UsageError
 from pipeline.publish.splits import check_shares
@@ -111,6 +121,16 @@ class Config(BaseModel):
     # The stage classes of run.stages, in order (resolved once; shipped to workers with the config).
     _classes: list[type[Stage]] = PrivateAttr(default_factory=list)
 
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> Config:
+        # `Config()` or `Config(run=...)` built directly: resolve the stages and give every stage
+        # without a section its defaults, so such a config runs like one from `from_dict`.
+        given = (info.context or {}).get("classes")
+        self._classes = list(given) if given is not None else [resolve_stage(s) for s in self.run.stages]
+        for stage in [*STAGES.values(), *self._classes]:
+            self.sections.setdefault(stage.name, stage.config_class())
+        return self
+
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")
         if sections is not None and name in sections:
@@ -169,14 +189,13 @@ class Config(BaseModel):
                 raise UsageError(_describe(exc.errors()[0], source, name, model)) from exc
         root = Path.cwd() if base_dir is None else Path(base_dir)
         try:
-            config = cls.model_validate({**data, "sections": sections, "base_dir": root})
+            config = cls.model_validate({**data, "sections": sections, "base_dir": root}, context={"classes": classes})
         except ValidationError as exc:
             error = exc.errors()[0]
             section = str(error["loc"][0]) if error["loc"] else ""
             model = _FIXED.get(section)
             loc = error["loc"][1:] if model is not None else error["loc"]
             raise UsageError(_describe({**error, "loc": loc}, source, section, model)) from exc
-        config._classes = classes
         return config
 
     @classmethod

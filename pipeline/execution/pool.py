@@ -8,19 +8,14 @@ finish in, and keeps at most a few tasks per worker in flight, so memory stays b
 
 from __future__ import annotations
 
-import importlib.machinery
-import multiprocessing
-import multiprocessing.context
 import os
 import pickle
 import signal
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +25,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import Config
 from pipeline.execution.plan import Plan, build_plan
+from pipeline.execution.processes import worker_context
 from pipeline.execution.workdir import read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage
 
@@ -141,41 +137,6 @@ def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int,
     return prepared, batch.num_rows, time.perf_counter() - start
 
 
-@contextmanager
-def _main_left_alone() -> Iterator[None]:
-    """While a worker is launched, make multiprocessing believe `__main__` needs no re-import.
-
-    Spawn and forkserver children normally re-run the parent's main script (as `__mp_main__`) so
-    that functions defined there unpickle; a script calling `pipeline.run(...)` without an
-    `if __name__ == "__main__":` guard would then start the pipeline again in every worker. Workers
-    need nothing from the script (the config, with any stage class defined there, comes pickled by
-    value), so the launch is told that `__main__` is a module named "__main__", which the child skips.
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    spec = getattr(main, "__spec__", None)
-    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
-    try:
-        yield
-    finally:
-        main.__spec__ = spec
-
-
-class _WorkerProcess(multiprocessing.context.ForkServerProcess):
-    @staticmethod
-    def _Popen(process_obj: Any) -> Any:
-        with _main_left_alone():
-            return multiprocessing.context.ForkServerProcess._Popen(process_obj)
-
-
-class _ForkServerContext(multiprocessing.context.ForkServerContext):
-    # forkserver: workers start from a clean process (no inherited Arrow threads or locks) and the
-    # server is reused by later pools in the same process.
-    Process = _WorkerProcess
-
-
 class Executor:
     """Runs tasks inline (one worker) or in a process pool, always yielding results in input order."""
 
@@ -186,8 +147,7 @@ class Executor:
         if self.workers == 1:
             _PLAN = plan
         else:
-            context = _ForkServerContext()
-            context.set_forkserver_preload(["pipeline.execution.pool"])
+            context = worker_context(preload=["pipeline.execution.pool"])
             # cloudpickle: stage classes defined in the user's script or notebook (`__main__`) travel by
             # value, since workers never run the script; importable ones travel by reference.
             blob = cloudpickle.dumps(config)
