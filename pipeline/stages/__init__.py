@@ -65,8 +65,8 @@ def _check_class(obj: Any, where: str) -> type[Stage]:
             f"{where}: stage class {obj.__qualname__} needs a class attribute `name` of lowercase letters, digits "
             f"and underscores (it names the config section and the ledger's stage column), got {name!r}"
         )
-    if name in RESERVED_NAMES:
-        raise UsageError(f"{where}: stage name {name!r} is reserved; choose another `name`")
+    if name in RESERVED_NAMES or (name in STAGES and STAGES[name] is not obj):
+        raise UsageError(f"{where}: stage name {name!r} is taken by pipeline itself; choose another `name`")
     config_class = getattr(obj, "config_class", None)
     if not (inspect.isclass(config_class) and issubclass(config_class, StageConfig)):
         raise UsageError(
