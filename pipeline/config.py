@@ -211,8 +211,8 @@ class Config(BaseModel):
         for assignment in assignments:
             (section, key), value = parse_override(assignment)
             data.setdefault(section, {})[key] = value
-        given = self.run.stages if data["run"]["stages"] == self.run.stages else None
-        classes = self._classes if given is not None else None
+        # Unchanged stages keep their classes (one defined in a notebook cannot be found by name).
+        classes = self._classes if data["run"]["stages"] == self.run.stages else None
         return Config.from_dict(data, base_dir=self.base_dir, source="override", stages=classes)
 
     # -- reading --------------------------------------------------------------------------------
