@@ -163,10 +163,13 @@ class Config(BaseModel):
             run_config = RunConfig.model_validate(run)
         except ValidationError as exc:
             raise UsageError(_describe(exc.errors()[0], source, "run", RunConfig)) from exc
-        classes = [
-            resolve_stage(given) if not isinstance(given, str) else resolve_stage(reference)
-            for reference, given in zip(run_config.stages, stages or run_config.stages, strict=True)
-        ]
+        try:
+            classes = [
+                resolve_stage(given) if not isinstance(given, str) else resolve_stage(reference)
+                for reference, given in zip(run_config.stages, stages or run_config.stages, strict=True)
+            ]
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc}") from exc
         names = [stage.name for stage in classes]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
