@@ -391,12 +391,14 @@ def test_stage_classes_defined_in_a_notebook_like_session_reach_the_workers(tmp_
 def test_editing_a_plugins_source_changes_its_step_key_only(tmp_path: Path, monkeypatch) -> None:
     from pipeline.execution.plan import build_plan, build_steps
 
-    mods = _local_plugin(tmp_path / "mods")
+    # A module name of its own: other tests imported loud_local from their own folders already.
+    mods = tmp_path / "mods"
+    write(mods / "loud_edited.py", LOCAL_PLUGIN)
     monkeypatch.syspath_prepend(str(mods))
-    config = load_config(None, ['run.stages=["normalize", "dedup_exact", "loud_local:Loud"]'])
+    config = load_config(None, ['run.stages=["normalize", "dedup_exact", "loud_edited:Loud"]'])
     inputs = [("a.jsonl", "0" * 64, 10)]
     before = build_steps(config, build_plan(config), inputs)
-    write(mods / "loud_local.py", LOCAL_PLUGIN + "\n# edited\n")
+    write(mods / "loud_edited.py", LOCAL_PLUGIN + "\n# edited\n")
     after = build_steps(config, build_plan(config), inputs)
     changed = [b.name for b, a in zip(before, after, strict=True) if b.key != a.key]
     assert changed[0] == "loud+stats" and "ingest" not in changed and "dedup_exact" not in changed
