@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.errors import UsageError
 from pipeline.publish.splits import check_shares
-from pipeline.stage import StageConfig
-from pipeline.stages import STAGES
-from pipeline.stages.clean import CleanConfig
-from pipeline.stages.dedup_exact import DedupExactConfig
-from pipeline.stages.dedup_near import DedupNearConfig
-from pipeline.stages.language import LanguageConfig
-from pipeline.stages.normalize import NormalizeConfig
-from pipeline.stages.pii import PiiConfig
-from pipeline.stages.quality import QualityConfig
+from pipeline.stage import Stage, StageConfig
+from pipeline.stages import STAGES, plugin_names, resolve_stage, stage_reference
 
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
@@ -116,32 +122,155 @@ class PublishConfig(StageConfig):
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """The whole config: the fixed sections, plus one section per stage, each typed by its own class.
+
+    Stage sections are dynamic: every built-in stage has one (defaults when absent), and so does each
+    plugin stage `run.stages` names. Build it with `load_config`, `Config.load` or `Config.from_dict`;
+    `config.<stage name>` reads a stage's section, e.g. `config.language.languages`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     run: RunConfig = RunConfig()
     ingest: IngestConfig = IngestConfig()
-    normalize: NormalizeConfig = NormalizeConfig()
-    dedup_exact: DedupExactConfig = DedupExactConfig()
-    language: LanguageConfig = LanguageConfig()
-    clean: CleanConfig = CleanConfig()
-    quality: QualityConfig = QualityConfig()
-    pii: PiiConfig = PiiConfig()
-    dedup_near: DedupNearConfig = DedupNearConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
+    # Stage name -> its validated section; SerializeAsAny so each dumps with its own class's fields.
+    sections: dict[str, SerializeAsAny[StageConfig]] = Field(default_factory=dict, exclude=True)
 
     # The folder relative paths in the config file resolve against (not part of the config's hash).
     base_dir: Path = Field(default=Path("."), exclude=True)
+    # The stage classes of run.stages, in order (resolved once; shipped to workers with the config).
+    _classes: list[type[Stage]] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> Config:
+        # `Config()` or `Config(run=...)` built directly: resolve the stages and give every stage
+        # without a section its defaults, so such a config runs like one from `from_dict`.
+        given = (info.context or {}).get("classes")
+        self._classes = list(given) if given is not None else [resolve_stage(s) for s in self.run.stages]
+        for stage in [*STAGES.values(), *self._classes]:
+            self.sections.setdefault(stage.name, stage.config_class())
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")
+        if sections is not None and name in sections:
+            return sections[name]
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    # -- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        *,
+        base_dir: Path | str | None = None,
+        source: str = "config",
+        stages: Sequence[str | type[Stage]] | None = None,
+    ) -> Config:
+        """Validate a config given as nested dicts (the shape of the TOML file).
+
+        `stages`, when given, replaces `run.stages` and may hold stage classes as well as names.
+        Raises UsageError with one line naming the key.
+        """
+        data = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
+        if stages is not None:
+            data.setdefault("run", {})["stages"] = [s if isinstance(s, str) else stage_reference(s) for s in stages]
+        run = data.get("run", {})
+        if not isinstance(run, dict):
+            raise UsageError(f"{source}: [run] must be a table of keys, got {type(run).__name__}")
+        try:
+            run_config = RunConfig.model_validate(run)
+        except ValidationError as exc:
+            raise UsageError(_describe(exc.errors()[0], source, "run", RunConfig)) from exc
+        try:
+            classes = [
+                resolve_stage(given) if not isinstance(given, str) else resolve_stage(reference)
+                for reference, given in zip(run_config.stages, stages or run_config.stages, strict=True)
+            ]
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc}") from exc
+        names = [stage.name for stage in classes]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise UsageError(f"{source}: run.stages lists the stage {twice[0]!r} twice: {run_config.stages}")
+        models: dict[str, type[StageConfig]] = {name: stage.config_class for name, stage in STAGES.items()}
+        models.update({stage.name: stage.config_class for stage in classes})
+        valid = ["run", "ingest", *models, "validate", "publish"]
+        for section in data:
+            if section not in valid:
+                hint = "" if section not in plugin_names() else f" (the plugin stage {section!r} is not in run.stages)"
+                raise UsageError(f"{source}: unknown section [{section}]{hint}; valid sections: {', '.join(valid)}")
+        sections: dict[str, StageConfig] = {}
+        for name, model in models.items():
+            values = data.pop(name, {})
+            if not isinstance(values, dict):
+                raise UsageError(f"{source}: [{name}] must be a table of keys, got {type(values).__name__}")
+            try:
+                sections[name] = model.model_validate(values)
+            except ValidationError as exc:
+                raise UsageError(_describe(exc.errors()[0], source, name, model)) from exc
+        root = Path.cwd() if base_dir is None else Path(base_dir)
+        try:
+            config = cls.model_validate({**data, "sections": sections, "base_dir": root}, context={"classes": classes})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            section = str(error["loc"][0]) if error["loc"] else ""
+            model = _FIXED.get(section)
+            loc = error["loc"][1:] if model is not None else error["loc"]
+            raise UsageError(_describe({**error, "loc": loc}, source, section, model)) from exc
+        return config
+
+    @classmethod
+    def load(cls, path: Path | str | None = None, overrides: Sequence[str] | None = None) -> Config:
+        """Read a TOML file (None: the defaults), then apply `section.key=VALUE` overrides."""
+        return load_config(None if path is None else Path(path), list(overrides or []), require_file=True)
+
+    def override(self, *assignments: str, **sections: dict[str, Any]) -> Config:
+        """A copy with `"section.key=VALUE"` assignments and/or `section={key: value}` keywords applied."""
+        data = self.as_dict()
+        for section, values in sections.items():
+            data.setdefault(section, {}).update(values)
+        for assignment in assignments:
+            (section, key), value = parse_override(assignment)
+            data.setdefault(section, {})[key] = value
+        # Unchanged stages keep their classes (one defined in a notebook cannot be found by name).
+        classes = self._classes if data["run"]["stages"] == self.run.stages else None
+        return Config.from_dict(data, base_dir=self.base_dir, source="override", stages=classes)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def stage_classes(self) -> list[type[Stage]]:
+        """The classes of `run.stages`, in run order."""
+        return list(self._classes)
 
     def stage_config(self, name: str) -> StageConfig:
-        return getattr(self, name)
+        return self.sections[name]
 
     def resolve(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else self.base_dir / path
 
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        """Every section as plain JSON values, in the order of the TOML file."""
+        fixed = self.model_dump(mode="json", by_alias=True)
+        data: dict[str, Any] = {"run": fixed["run"], "ingest": fixed["ingest"]}
+        for name, section in self.sections.items():
+            data[name] = section.model_dump(mode="json")
+        data["validate"] = fixed["validate"]
+        data["publish"] = fixed["publish"]
+        return data
+
+    def to_toml(self) -> str:
+        """The config as a TOML file that `Config.load` reads back to the same config."""
+        return dump_toml(self.as_dict())
+
+    def dump(self, path: Path | str) -> Path:
+        target = Path(path)
+        target.write_text(self.to_toml(), encoding="utf-8")
+        return target
 
     def digest(self) -> str:
         """sha256 of the resolved config: identifies what produced a dataset.
@@ -155,29 +284,59 @@ class Config(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _section_model(section: str) -> type[BaseModel] | None:
-    field = Config.model_fields.get("validate_" if section == "validate" else section)
-    if field is None or section == "base_dir":
-        return None
-    return field.annotation  # type: ignore[return-value]
+_FIXED: dict[str, type[StageConfig]] = {
+    "run": RunConfig,
+    "ingest": IngestConfig,
+    "validate": ValidateConfig,
+    "publish": PublishConfig,
+}
 
 
-def _sections() -> list[str]:
-    return [f.alias or name for name, f in Config.model_fields.items() if name != "base_dir"]
-
-
-def _describe(error: dict[str, Any], source: str) -> str:
+def _describe(error: dict[str, Any], source: str, section: str, model: type[BaseModel] | None) -> str:
     loc = [str(p) for p in error["loc"]]
-    section = loc[0] if loc else ""
-    key = ".".join(loc)
+    key = ".".join([section, *loc]) if section else ".".join(loc)
     if error["type"] == "extra_forbidden":
-        if len(loc) == 1:
-            return f"{source}: unknown section [{section}]; valid sections: {', '.join(_sections())}"
-        model = _section_model(section)
         valid = ", ".join(model.model_fields) if model else ""
         return f"{source}: unknown key '{key}'; valid keys in [{section}]: {valid}"
     given = error.get("input")
     return f"{source}: {key}: {error['msg'].lower()}, got {given!r} ({type(given).__name__})"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, str):
+        # JSON's escapes (\\, \", \n, \uXXXX) are all valid in a TOML basic string.
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None)
+        return "{" + items + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dump_toml(data: dict[str, dict[str, Any]]) -> str:
+    """Sections of scalar, list and inline-table values as TOML (None values are left out: TOML has no null)."""
+    lines: list[str] = []
+    for section, values in data.items():
+        lines.append(f"[{_toml_key(section)}]")
+        lines += [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in values.items() if value is not None]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
@@ -218,16 +377,7 @@ def load_config(
                 raise UsageError(f"{path}: not valid TOML: {exc}") from exc
     for assignment in overrides or []:
         (section, key), value = parse_override(assignment)
-        if _section_model(section) is None:
-            raise UsageError(f"--set {assignment}: unknown section [{section}]; valid: {', '.join(_sections())}")
-        data.setdefault(section, {})[key] = value
-    try:
-        config = Config.model_validate({**data, "base_dir": base_dir})
-    except ValidationError as exc:
-        raise UsageError(_describe(exc.errors()[0], source)) from exc
-    unknown = [s for s in config.run.stages if s not in STAGES]
-    if unknown:
-        raise UsageError(f"{source}: run.stages: unknown stage {unknown[0]!r}; valid stages: {', '.join(STAGES)}")
-    if len(set(config.run.stages)) != len(config.run.stages):
-        raise UsageError(f"{source}: run.stages lists a stage twice: {config.run.stages}")
-    return config
+        if not isinstance(data.setdefault(section, {}), dict):
+            raise UsageError(f"--set {assignment}: {source} has {section!r} as a value, not a [{section}] section")
+        data[section][key] = value
+    return Config.from_dict(data, base_dir=base_dir, source=source)

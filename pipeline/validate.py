@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import types
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -379,3 +381,16 @@ def _split_regex(metadata: dict[str, Any]) -> str | None:
                 regex = ((field_.get("source") or {}).get("transform") or {}).get("regex")
                 return str(regex) if regex else None
     return None
+
+
+class _CallableModule(types.ModuleType):
+    """`pipeline.validate(path)` is the public API function, but importing this module rebinds the
+    name `pipeline.validate` to the module: so the module, when called, is that function."""
+
+    def __call__(self, path: str | Path, **options: Any) -> Report:
+        from pipeline.api import validate
+
+        return validate(path, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -22,7 +22,7 @@ from pipeline.config import Config
 from pipeline.records import INTERNAL_COLUMNS, RECORD_FIELDS
 from pipeline.schema_loader import load_model
 from pipeline.stage import GlobalStage, MapStage, Stage
-from pipeline.stages import STAGES
+from pipeline.stages import stage_version
 from pipeline.stages.stats import Stats, StatsConfig
 from pipeline.stages.validate import Validate
 
@@ -48,7 +48,7 @@ class Step:
 def build_plan(config: Config) -> Plan:
     schema_file = config.resolve(config.validate_.schema_file) if config.validate_.schema_file else None
     model = load_model(schema_file, config.validate_.model)
-    stages: list[Stage] = [STAGES[name](config.stage_config(name)) for name in config.run.stages]
+    stages: list[Stage] = [stage(config.stage_config(stage.name)) for stage in config.stage_classes()]
     stages.append(Stats(StatsConfig()))
     published = [f for f in RECORD_FIELDS if f.name not in INTERNAL_COLUMNS]
     for stage in stages:
@@ -64,6 +64,10 @@ def _digest(payload: Any) -> str:
 
 def _stage_identity(stage: Stage, plan: Plan) -> dict[str, Any]:
     identity: dict[str, Any] = {"name": stage.name, "config": stage.config.model_dump(mode="json")}
+    code = stage_version(type(stage)) if not isinstance(stage, Validate) else {}
+    if code.get("source") != "built-in":
+        # A plugin's code is not covered by pipeline's version: its own version and source hash are.
+        identity["code"] = code
     if isinstance(stage, Validate):
         # The schema lives in a file: its content, not its path, decides what validate does.
         source = plan.schema_file or Path(__file__).resolve().parent.parent / "schemas" / "published.py"

@@ -8,8 +8,8 @@ finish in, and keeps at most a few tasks per worker in flight, so memory stays b
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -19,11 +19,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
 from pipeline.execution.plan import Plan, build_plan
+from pipeline.execution.processes import worker_context
 from pipeline.execution.workdir import read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage
 
@@ -37,10 +39,11 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(config: Config, main_pid: int) -> None:
+def _init_worker(config_pickle: bytes, main_pid: int) -> None:
     global _PLAN
     # Ctrl-C reaches the whole process group: the main process handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    config: Config = pickle.loads(config_pickle)
     _PLAN = build_plan(config)
     threading.Thread(target=_exit_with, args=(main_pid,), daemon=True).start()
 
@@ -144,12 +147,12 @@ class Executor:
         if self.workers == 1:
             _PLAN = plan
         else:
-            # forkserver: workers start from a clean process (no inherited Arrow threads or locks) and
-            # the server is reused by later pools in the same process.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.execution.pool"])
+            context = worker_context(preload=["pipeline.execution.pool"])
+            # cloudpickle: stage classes defined in the user's script or notebook (`__main__`) travel by
+            # value, since workers never run the script; importable ones travel by reference.
+            blob = cloudpickle.dumps(config)
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(blob, os.getpid())
             )
 
     def ordered(self, task: Callable[..., Any], arguments: Iterable[tuple[Any, ...]]) -> Iterator[Any]:

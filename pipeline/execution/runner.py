@@ -58,6 +58,7 @@ from pipeline.publish.dataset import DatasetWriter, RunFacts
 from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage
+from pipeline.stages import stage_version
 from pipeline.validate import validate_folder
 
 _VERSIONED_PACKAGES = [
@@ -569,6 +570,12 @@ class Runner:
             },
             "per_file": per_file,
             "stages": [t.as_dict() for t in tallies],
+            # Stages from other packages or scripts: what identifies their code (version, source hash).
+            "plugins": {
+                stage.name: code
+                for stage in self.stages
+                if (code := stage_version(type(stage))).get("source") != "built-in"
+            },
             "execution": {"workers": self.workers, "work_folder": str(self.work_root), "steps": self.step_seconds},
             "shards": [{"path": s.path.name, "rows": s.num_rows} for s in shards],
             "seconds": round(result.seconds, 3),

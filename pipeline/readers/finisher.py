@@ -8,7 +8,6 @@ readers produced them, so the output does not depend on the number of workers.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,10 +53,13 @@ class Finisher(Generic[T]):
         if self.workers == 1:
             return job.finish(self.options)
         if self._pool is None:
-            # spawn, not fork: the parent holds Arrow and Parquet writer threads that fork would copy.
+            # Not fork: the parent holds Arrow and Parquet writer threads that fork would copy. A
+            # forkserver that never re-runs the user's script (pipeline.run without a main guard).
+            from pipeline.execution.processes import worker_context
+
             self._pool = ProcessPoolExecutor(
                 self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=worker_context(),
                 initializer=_init_worker,
                 initargs=(self.options,),
             )
