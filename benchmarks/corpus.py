@@ -1,5 +1,6 @@
-"""A deterministic, realistic benchmark corpus built from real paragraphs in ../shared/evaldata.
+"""A deterministic, realistic benchmark corpus built from real paragraphs of public evaluation data.
 
+    export PIPELINE_EVALDATA=/path/to/evaldata      # or pass --evaldata; see benchmarks/evaldata.py
     python benchmarks/corpus.py --docs 10000 --out /tmp/bench/10k            # JSONL shards and .txt
     python benchmarks/corpus.py --docs 1000000 --out /tmp/bench/1m --formats jsonl
 
@@ -25,7 +26,8 @@ import re
 from collections import Counter, deque
 from pathlib import Path
 
-EVALDATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata"
+from evaldata import ENV, evaldata_folder
+
 OTHER_LANGUAGES = [
     "de",
     "fr",
@@ -144,8 +146,8 @@ class Generator:
         return kind, {"id": rid, "text": text, "url": f"https://example.org/{number}"}
 
 
-def generate(out: Path, docs: int, seed: int, formats: list[str]) -> dict[str, object]:
-    generator = Generator(EVALDATA, seed)
+def generate(out: Path, docs: int, seed: int, formats: list[str], evaldata: Path) -> dict[str, object]:
+    generator = Generator(evaldata, seed)
     out.mkdir(parents=True, exist_ok=True)
     jsonl_file = None
     total_bytes = 0
@@ -202,8 +204,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--formats", default="jsonl,txt", help="comma-separated: jsonl, txt")
+    parser.add_argument("--evaldata", type=Path, help=f"public evaluation data (default: ${ENV})")
     args = parser.parse_args()
-    manifest = generate(args.out, args.docs, args.seed, args.formats.split(","))
+    manifest = generate(args.out, args.docs, args.seed, args.formats.split(","), evaldata_folder(args.evaldata))
     print(json.dumps(manifest, indent=2))
 
 
