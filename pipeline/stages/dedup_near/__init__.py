@@ -96,6 +96,8 @@ class DedupNear(GlobalStage):
     name = "dedup_near"
     config_class = DedupNearConfig
     config: DedupNearConfig
+    # apply() reads the decision at its records' positions: it runs in the workers.
+    apply_in_workers = True
 
     def __init__(self, config: DedupNearConfig) -> None:
         super().__init__(config)
@@ -268,6 +270,9 @@ class DedupNear(GlobalStage):
         )
 
     # -- pass 2 ------------------------------------------------------------------------------------
+
+    def seek(self, position: int) -> None:
+        self._position = position
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
         n = batch.num_rows
