@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,8 @@ class PeakRss:
         self.largest = 0
         # The largest descendant: with workers, the map stages' memory (the main process is separate).
         self.worker = 0
+        self.main = 0
+        self.cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -76,6 +79,7 @@ class PeakRss:
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
             self.worker = max(self.worker, max(sizes[1:], default=0))
+            self.main = max(self.main, sizes[0] if sizes else 0)
             self._stop.wait(0.05)
 
     def stop(self) -> None:
@@ -84,13 +88,20 @@ class PeakRss:
 
 
 def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
-    """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks)."""
+    """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks).
+
+    peak.cpu is the CPU time (user + system) of the whole tree: on a busy machine wall time measures the
+    other load too, CPU time does not.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env)
     peak = PeakRss(process.pid)
     code = process.wait()
     wall = time.perf_counter() - start
     peak.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if code != 0:
         raise SystemExit(f"{what} failed with exit code {code}: {' '.join(command)}")
     return wall, peak
@@ -113,6 +124,8 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
         "rss_total": peak.total,
         "rss_largest": peak.largest,
         "rss_worker": peak.worker,
+        "rss_main": peak.main,
+        "cpu": peak.cpu,
         "run": run,
     }
 
@@ -131,6 +144,8 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
         "rss_total": peak.total,
         "rss_largest": peak.largest,
         "rss_worker": peak.worker,
+        "rss_main": peak.main,
+        "cpu": peak.cpu,
         "stages": found["stages"],
         "version": found["datatrove"],
     }
@@ -219,18 +234,18 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print(f"versions: {versions()}" + "".join(f", datatrove {r['version']} (bench extra)" for r in datatrove[:1]))
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
-    print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) | largest worker (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for r in results:
-        print(
-            f"| {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
-        )
-    for r in datatrove:
-        print(
-            f"| datatrove MinHash, {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
-        )
+    print(
+        "| run | workers | wall s | docs/s | CPU s (all processes) | docs per CPU s | "
+        "peak RSS main (MB) | largest worker (MB) | total (MB) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, rows in (("pipeline", results), ("datatrove", datatrove)):
+        for r in rows:
+            print(
+                f"| {label} | {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {r['cpu']:.1f} | "
+                f"{docs / max(r['cpu'], 1e-9):,.0f} | {r['rss_main'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} | "
+                f"{r['rss_total'] / 1e6:,.0f} |"
+            )
     print()
     print("| stage | workers | docs in | work s (all cores) | docs/s per core | MB/s per core | state bytes/doc |")
     print("|---|---:|---:|---:|---:|---:|---:|")
