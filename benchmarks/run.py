@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -43,6 +43,14 @@ def _children() -> dict[int, list[int]]:
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         tree.setdefault(parent, []).append(int(entry))
     return tree
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _rss(pid: int) -> int:
@@ -62,7 +70,7 @@ class PeakRss:
         # The largest descendant: with workers, the map stages' memory (the main process is separate).
         self.worker = 0
         self.main = 0
-        self.cpu = 0.0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -76,6 +84,8 @@ class PeakRss:
                 pids.append(pid)
                 stack += tree.get(pid, [])
             sizes = [_rss(pid) for pid in pids]
+            for pid in pids:
+                self._ticks[pid] = max(self._ticks.get(pid, 0), _ticks(pid))
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
             self.worker = max(self.worker, max(sizes[1:], default=0))
@@ -86,6 +96,11 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of every process of the tree, as last sampled (50 ms apart)."""
+        return sum(self._ticks.values()) / TICKS
+
 
 def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
     """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks).
@@ -93,15 +108,13 @@ def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) 
     peak.cpu is the CPU time (user + system) of the whole tree: on a busy machine wall time measures the
     other load too, CPU time does not.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env)
     peak = PeakRss(process.pid)
     code = process.wait()
     wall = time.perf_counter() - start
     peak.stop()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
     if code != 0:
         raise SystemExit(f"{what} failed with exit code {code}: {' '.join(command)}")
     return wall, peak
