@@ -1,8 +1,8 @@
 """Benchmark of dedup_near against datasketch MinHashLSH and datatrove's 4-stage MinHash (not a test).
 
-    PYTHONPATH=. python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python /path/to/python]
+    PYTHONPATH=. python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python /path/to/python] [--evaldata DIR]
 
-Builds a corpus from real text in ../shared/evaldata (lingua sentences in 75 languages grouped into
+Builds a corpus from real text in the public evaluation data (--evaldata or $PIPELINE_EVALDATA) (lingua sentences in 75 languages grouped into
 documents of 1–40 sentences, the article-extraction benchmark's ground-truth bodies), plants
 near-duplicates at target Jaccard levels by editing, inserting, deleting and swapping words (characters
 in Chinese, Japanese and Thai) and swapping paragraphs, adds exact copies, and measures the true Jaccard
@@ -36,11 +36,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+from evaldata import evaldata_folder
 
 REPO = Path(__file__).resolve().parent.parent
-EVALDATA = REPO.parent / "shared" / "evaldata"
-if not EVALDATA.exists():
-    EVALDATA = Path("/work/shared/evaldata")
+# Set by main() from --evaldata or $PIPELINE_EVALDATA (see benchmarks/evaldata.py).
+EVALDATA = Path()
 THRESHOLD = 0.8
 NUM_PERM = 128
 NGRAM = 5
@@ -498,12 +498,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datatrove-python", default="", help="an interpreter that has datatrove (e.g. a venv)")
     parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out")
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "CORPUS", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]), args.workers)
         return
 
+    global EVALDATA
+    EVALDATA = evaldata_folder(args.evaldata)
     started = time.perf_counter()
     docs, pairs = build_corpus(args.bases, args.seed)
     texts = {d["id"]: d["text"] for d in docs}
