@@ -2,16 +2,17 @@
 
     PYTHONPATH=. python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python /path/to/python] [--evaldata DIR]
 
-Builds a corpus from real text in the public evaluation data (--evaldata or $PIPELINE_EVALDATA) (lingua sentences in 75 languages grouped into
-documents of 1–40 sentences, the article-extraction benchmark's ground-truth bodies), plants
-near-duplicates at target Jaccard levels by editing, inserting, deleting and swapping words (characters
-in Chinese, Japanese and Thai) and swapping paragraphs, adds exact copies, and measures the true Jaccard
-of every planted pair (normalised word 5-grams, character 5-grams for unspaced scripts). Each method
-runs in its own child process (so peak RSS is its own) and reports which documents it removed and, where
-it can, which kept document each one duplicated. A removed pair is correct when its true Jaccard is at
-least the threshold; a planted pair at or above the threshold is caught when not both copies survive.
+Builds a corpus from real text in the public evaluation data (--evaldata or $PIPELINE_EVALDATA): lingua
+sentences in 75 languages grouped into documents of 1–40 sentences, the article-extraction benchmark's
+ground-truth bodies. It plants near-duplicates at target Jaccard levels by editing, inserting, deleting
+and swapping words (characters in Chinese, Japanese and Thai) and swapping paragraphs, adds exact
+copies, and measures the true Jaccard of every planted pair (normalised word 5-grams, character 5-grams
+for unspaced scripts). Each method runs in its own child process (so peak RSS is its own) and reports
+which documents it removed and, where it can, which kept document each one duplicated. A removed pair is
+correct when its true Jaccard is at least the threshold; a planted pair at or above the threshold is
+caught when not both copies survive. Also
 
-Also the real pairs: the article-extraction benchmark's ground-truth body and trafilatura's extraction of
+the real pairs: the article-extraction benchmark's ground-truth body and trafilatura's extraction of
 the same page should be caught; bodies of different pages must never be.
 """
 
