@@ -10,9 +10,9 @@ copies, and measures the true Jaccard of every planted pair (normalised word 5-g
 for unspaced scripts). Each method runs in its own child process (so peak RSS is its own) and reports
 which documents it removed and, where it can, which kept document each one duplicated. A removed pair is
 correct when its true Jaccard is at least the threshold; a planted pair at or above the threshold is
-caught when not both copies survive. Also
+caught when not both copies survive.
 
-the real pairs: the article-extraction benchmark's ground-truth body and trafilatura's extraction of
+Also the real pairs: the article-extraction benchmark's ground-truth body and trafilatura's extraction of
 the same page should be caught; bodies of different pages must never be.
 """
 
