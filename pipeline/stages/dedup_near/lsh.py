@@ -101,16 +101,21 @@ def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
         column = keys.band(band) if isinstance(keys, KeySpill) else keys[:, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
-        boundary = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        starts = np.concatenate([[0], boundary])
-        ends = np.concatenate([boundary, [len(ordered)]])
-        size = ends - starts
-        shared = size >= 2
-        if not shared.any():
+        del column
+        equal = ordered[1:] == ordered[:-1]  # sorted neighbours share a bucket
+        del ordered
+        # Only positions in buckets of ≥ 2 are materialised (few), not one entry per document.
+        shared = np.zeros(len(order), dtype=bool)
+        shared[1:] |= equal
+        shared[:-1] |= equal
+        positions = np.flatnonzero(shared)
+        if not len(positions):
             continue
-        in_shared = np.repeat(shared, size)
-        members.append(order[in_shared])
-        sizes.append(size[shared])
+        first = np.ones(len(positions), dtype=bool)
+        first[1:] = ~equal[positions[1:] - 1]
+        starts = np.flatnonzero(first)
+        members.append(order[positions])
+        sizes.append(np.diff(np.append(starts, len(positions))))
     if not members:
         return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     all_sizes = np.concatenate(sizes)
