@@ -110,3 +110,16 @@ def test_control_characters_go_to_ftfy(fixer: MojibakeFixer) -> None:
     for text in ("a\x1b[31mred\x1b[0m", "x\u2028y", "bom\ufeff", "c1 \x85 here", "del\x7f"):
         assert fixer.needs_ftfy("é " + text)
         assert fixer.fix("é " + text) == ftfy.fix_text("é " + text, fixer._config)
+
+
+def test_screen_turns_off_when_ftfy_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A mojibake pattern the trigger set does not cover: the screen must refuse to skip anything.
+    import re
+
+    import ftfy.badness
+
+    widened = re.compile(BADNESS_RE.pattern + "|\n    qq", BADNESS_RE.flags)
+    monkeypatch.setattr(ftfy.badness, "BADNESS_RE", widened)
+    fixer = Normalize(NormalizeConfig())._fixer
+    assert fixer is not None and not fixer.screened
+    assert fixer.needs_ftfy("plain text")

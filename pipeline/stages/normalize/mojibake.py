@@ -30,6 +30,25 @@ from typing import Any
 # letters that open its Windows-1251/1253/1252 patterns.
 _TRIGGER_CATEGORIES = ("c1", "bad", "law", "currency", "numeric", "box", "upper_accented", "lower_accented")
 _TRIGGER_EXTRA = "\u201aЂÙВГРСΒΓΞΟ"
+# ftfy's options when the argument above was made (6.x): a release with another fixer turns the screen off.
+_KNOWN_FIXES = (
+    "unescape_html",
+    "remove_terminal_escapes",
+    "fix_encoding",
+    "restore_byte_a0",
+    "replace_lossy_sequences",
+    "decode_inconsistent_utf8",
+    "fix_c1_controls",
+    "fix_latin_ligatures",
+    "fix_character_width",
+    "uncurl_quotes",
+    "fix_line_breaks",
+    "fix_surrogates",
+    "remove_control_chars",
+    "normalization",
+    "max_decode_length",
+    "explain",
+)
 
 
 def _class_members(items: list[tuple[Any, Any]]) -> set[int] | None:
@@ -95,8 +114,9 @@ class MojibakeFixer:
         self._reach = _longest_match(BADNESS_RE) - 1
         trigger: set[int] = set()
         for name in _TRIGGER_CATEGORIES:
-            members = _class_members(_parse_class("[" + MOJIBAKE_CATEGORIES[name] + "]"))
-            trigger |= members or set()
+            if name in MOJIBAKE_CATEGORIES:  # a category gone from ftfy: the coverage check below fails
+                members = _class_members(_parse_class("[" + MOJIBAKE_CATEGORIES[name] + "]"))
+                trigger |= members or set()
         trigger |= {ord(ch) for ch in _TRIGGER_EXTRA}
         control = set(chardata.CONTROL_CHARS)  # remove_control_chars
         control |= set(range(0x80, 0xA0))  # fix_c1_controls
@@ -104,7 +124,7 @@ class MojibakeFixer:
         control |= set(range(0xD800, 0xE000))  # fix_surrogates
         control.add(0x1B)  # remove_terminal_escapes
         # The screen is valid only for the ftfy options it was derived for; anything else goes to ftfy.
-        self.screened = _covers(BADNESS_RE, trigger) and _screenable(config)
+        self.screened = _covers(BADNESS_RE, trigger) and _screenable(config) and config._fields == _KNOWN_FIXES
         self._trigger = re.compile(_char_class(trigger | control))
         self._control = re.compile(_char_class(control))
 
