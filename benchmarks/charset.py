@@ -4,7 +4,7 @@ Each sample is decoded three ways, none of which is told the answer: as a plain 
 reader's path), as an HTML page with no declaration, and as an HTML page whose HTTP header declares
 the charset (the archive path when the server was honest).
 
-    PYTHONPATH=. python benchmarks/charset.py [--evaldata DIR]   (default: $PIPELINE_EVALDATA)
+    PYTHONPATH=. python benchmarks/charset.py [--evaldata DIR]  # default: $PIPELINE_EVALDATA
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import csv
 import html
 from pathlib import Path
 
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.readers.charset import decode_web
 from pipeline.readers.decode import decode_bytes
@@ -27,9 +27,10 @@ def as_page(text: str, codec: str) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--evaldata", type=Path, default=default_root())
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     args = parser.parse_args()
-    root = evaldata_root(args.evaldata) / "charset-normalizer-samples"
+    args.evaldata = evaldata_folder(args.evaldata)
+    root = args.evaldata / "charset-normalizer-samples"
     with (root / "expected_from_test_full_detection.tsv").open(encoding="utf-8") as f:
         cases = list(csv.DictReader(f, delimiter="\t"))
 

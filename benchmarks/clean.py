@@ -1,6 +1,6 @@
 """Boilerplate removal on the article-extraction-benchmark: html-text output before and after `clean`.
 
-    PYTHONPATH=. python benchmarks/clean.py [--data DIR]   (default: $PIPELINE_EVALDATA/article-extraction-benchmark)
+    PYTHONPATH=. python benchmarks/clean.py [--data DIR]  # default: $PIPELINE_EVALDATA/article-extraction-benchmark
 
 Each of the 181 pages' html-text output (the whole page as text, navigation included) goes through
 `normalize` and `clean` as one corpus (so the frequent-line rule sees all pages). The output is scored
@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
-from evaldata import evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.stages.clean import Clean, CleanConfig
 from pipeline.stages.normalize import Normalize, NormalizeConfig
@@ -82,11 +82,10 @@ def run_clean(pages: dict[str, str], config: CleanConfig) -> tuple[dict[str, str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--data", type=Path, help="default: $PIPELINE_EVALDATA/article-extraction-benchmark")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="clean config override")
     args = parser.parse_args()
-    if args.data is None:
-        args.data = evaldata_root() / "article-extraction-benchmark"
+    args.data = args.data or evaldata_folder(None) / "article-extraction-benchmark"
 
     truth = {k: v.get("articleBody", "") for k, v in json.loads((args.data / "ground-truth.json").read_text()).items()}
     html_text = json.loads((args.data / "output" / "html-text.json").read_text())["output"]

@@ -1,8 +1,8 @@
-"""A deterministic, realistic benchmark corpus built from real paragraphs of the benchmark data.
+"""A deterministic, realistic benchmark corpus built from real paragraphs of public evaluation data.
 
-    export PIPELINE_EVALDATA=$PWD/evaldata      # python benchmarks/fetch_data.py evaldata gets it
-    python benchmarks/corpus.py --docs 10000 --out bench/10k            # JSONL shards and .txt
-    python benchmarks/corpus.py --docs 1000000 --out bench/1m --formats jsonl
+    export PIPELINE_EVALDATA=/path/to/evaldata      # or pass --evaldata; see benchmarks/evaldata.py
+    python benchmarks/corpus.py --docs 10000 --out /tmp/bench/10k            # JSONL shards and .txt
+    python benchmarks/corpus.py --docs 1000000 --out /tmp/bench/1m --formats jsonl
 
 English documents are 1-10 KB (about 5 KB on average) of paragraphs drawn from web text (DCLM's
 labelled sample), news articles (article-extraction-benchmark ground truth) and student answers
@@ -26,10 +26,8 @@ import re
 from collections import Counter, deque
 from pathlib import Path
 
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import ENV, evaldata_folder
 
-# The benchmark data folder (benchmarks/evaldata.py): PIPELINE_EVALDATA, else ./evaldata.
-EVALDATA = default_root() or Path("evaldata")
 OTHER_LANGUAGES = [
     "de",
     "fr",
@@ -84,8 +82,9 @@ def foreign_paragraphs(root: Path) -> dict[str, list[str]]:
 
 
 class Generator:
-    def __init__(self, root: Path, seed: int) -> None:
+    def __init__(self, root: Path, seed: int, scale: float = 1.0) -> None:
         self.rng = random.Random(seed)
+        self.scale = scale
         self.english = english_paragraphs(root)
         self.foreign = foreign_paragraphs(root)
         self.recent: deque[str] = deque(maxlen=RECENT)
@@ -134,7 +133,7 @@ class Generator:
             self.planted["near_duplicate"] += 1
             text = self._near_copy(self.rng.choice(self.recent))
             return "near_duplicate", {"id": rid, "text": text, "url": f"https://example.org/{number}"}
-        target = int(self.rng.triangular(1_000, 10_000, 4_000))
+        target = int(self.rng.triangular(1_000, 10_000, 4_000) * self.scale)
         if roll < 0.165:
             language = self.rng.choice(OTHER_LANGUAGES)
             text = self._compose(self.foreign[language], target)
@@ -148,8 +147,10 @@ class Generator:
         return kind, {"id": rid, "text": text, "url": f"https://example.org/{number}"}
 
 
-def generate(out: Path, docs: int, seed: int, formats: list[str]) -> dict[str, object]:
-    generator = Generator(evaldata_root(EVALDATA), seed)
+def generate(
+    out: Path, docs: int, seed: int, formats: list[str], evaldata: Path, scale: float = 1.0
+) -> dict[str, object]:
+    generator = Generator(evaldata, seed, scale)
     out.mkdir(parents=True, exist_ok=True)
     jsonl_file = None
     total_bytes = 0
@@ -176,6 +177,7 @@ def generate(out: Path, docs: int, seed: int, formats: list[str]) -> dict[str, o
     manifest = {
         "docs": docs,
         "seed": seed,
+        "scale": scale,
         "jsonl_bytes": total_bytes,
         "planted": dict(sorted(generator.planted.items())),
     }
@@ -206,8 +208,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--formats", default="jsonl,txt", help="comma-separated: jsonl, txt")
+    parser.add_argument("--evaldata", type=Path, help=f"public evaluation data (default: ${ENV})")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="document size factor (0.1: ~500-byte documents, for memory runs)"
+    )
     args = parser.parse_args()
-    manifest = generate(args.out, args.docs, args.seed, args.formats.split(","))
+    evaldata = evaldata_folder(args.evaldata)
+    manifest = generate(args.out, args.docs, args.seed, args.formats.split(","), evaldata, args.scale)
     print(json.dumps(manifest, indent=2))
 
 

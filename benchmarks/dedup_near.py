@@ -1,15 +1,16 @@
 """Benchmark of dedup_near against datasketch MinHashLSH and datatrove's 4-stage MinHash (not a test).
 
-    PIPELINE_EVALDATA=evaldata python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python PYTHON]
+    PYTHONPATH=. python benchmarks/dedup_near.py [--bases 6000] [--datatrove-python /path/to/python] [--evaldata DIR]
 
-Builds a corpus from real text in the benchmark data (benchmarks/evaldata.py; lingua sentences in 75
-languages grouped into documents of 1–40 sentences, the article-extraction benchmark's ground-truth bodies), plants
-near-duplicates at target Jaccard levels by editing, inserting, deleting and swapping words (characters
-in Chinese, Japanese and Thai) and swapping paragraphs, adds exact copies, and measures the true Jaccard
-of every planted pair (normalised word 5-grams, character 5-grams for unspaced scripts). Each method
-runs in its own child process (so peak RSS is its own) and reports which documents it removed and, where
-it can, which kept document each one duplicated. A removed pair is correct when its true Jaccard is at
-least the threshold; a planted pair at or above the threshold is caught when not both copies survive.
+Builds a corpus from real text in the public evaluation data (--evaldata or $PIPELINE_EVALDATA): lingua
+sentences in 75 languages grouped into documents of 1–40 sentences, the article-extraction benchmark's
+ground-truth bodies. It plants near-duplicates at target Jaccard levels by editing, inserting, deleting
+and swapping words (characters in Chinese, Japanese and Thai) and swapping paragraphs, adds exact
+copies, and measures the true Jaccard of every planted pair (normalised word 5-grams, character 5-grams
+for unspaced scripts). Each method runs in its own child process (so peak RSS is its own) and reports
+which documents it removed and, where it can, which kept document each one duplicated. A removed pair is
+correct when its true Jaccard is at least the threshold; a planted pair at or above the threshold is
+caught when not both copies survive.
 
 Also the real pairs: the article-extraction benchmark's ground-truth body and trafilatura's extraction of
 the same page should be caught; bodies of different pages must never be.
@@ -36,11 +37,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 REPO = Path(__file__).resolve().parent.parent
-# The benchmark data folder (benchmarks/evaldata.py): PIPELINE_EVALDATA, else ./evaldata.
-EVALDATA = default_root() or Path("evaldata")
+# Set by main() from --evaldata or $PIPELINE_EVALDATA (see benchmarks/evaldata.py).
+EVALDATA = Path()
 THRESHOLD = 0.8
 NUM_PERM = 128
 NGRAM = 5
@@ -498,13 +499,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datatrove-python", default="", help="an interpreter that has datatrove (e.g. a venv)")
     parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out")
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "CORPUS", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    evaldata_root(EVALDATA)  # one clear line when the data is missing
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]), args.workers)
         return
 
+    global EVALDATA
+    EVALDATA = evaldata_folder(args.evaldata)
     started = time.perf_counter()
     docs, pairs = build_corpus(args.bases, args.seed)
     texts = {d["id"]: d["text"] for d in docs}

@@ -1,16 +1,17 @@
 """Where the benchmark data is: `--evaldata DIR`, else the PIPELINE_EVALDATA environment variable.
 
-The data are public files at fixed commits; `python benchmarks/fetch_data.py evaldata` downloads them
-(docs/benchmarks/data.md lists them).
+The data are verbatim copies of public files at fixed commits (DCLM's labelled sample, lingua-py's test
+sentences, ftfy's test cases, Common Crawl samples, ...); `python benchmarks/fetch_data.py evaldata`
+downloads them and docs/benchmarks/data.md lists each repository, path and commit.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 ENV = "PIPELINE_EVALDATA"
+_HOW = "python benchmarks/fetch_data.py evaldata downloads it (see docs/benchmarks/data.md)"
 
 
 def default_root() -> Path | None:
@@ -19,10 +20,15 @@ def default_root() -> Path | None:
     return Path(value) if value else None
 
 
-def evaldata_root(given: Path | None = None) -> Path:
-    """The benchmark data folder, or exit with one line saying how to get it."""
-    root = given or default_root()
-    if root is None or not root.is_dir():
-        where = f"{root} is not a folder" if root else f"no benchmark data: set {ENV} or pass the data option"
-        sys.exit(f"{where}; python benchmarks/fetch_data.py evaldata downloads it (see docs/benchmarks/data.md)")
-    return root
+def evaldata_folder(given: Path | None = None) -> Path:
+    """The benchmark data folder from the argument or the environment; exits with one line if missing."""
+    folder = given or default_root()
+    if folder is None:
+        raise SystemExit(f"no benchmark data: pass --evaldata FOLDER or set {ENV}; {_HOW}")
+    if not folder.is_dir():
+        raise SystemExit(f"{folder} is not a folder; pass --evaldata FOLDER or set {ENV}; {_HOW}")
+    return folder
+
+
+# The name the first scripts used.
+evaldata_root = evaldata_folder

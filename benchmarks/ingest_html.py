@@ -5,7 +5,7 @@
    normalised by their sum; precision and recall are averaged over pages, F1 is their harmonic mean.
 2. trafilatura's evaluation subset: share of "with" snippets present and "without" snippets absent.
 
-    PYTHONPATH=. python benchmarks/ingest_html.py [--evaldata DIR]   (default: $PIPELINE_EVALDATA)
+    PYTHONPATH=. python benchmarks/ingest_html.py [--evaldata DIR]  # default: $PIPELINE_EVALDATA
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.config import IngestConfig
 from pipeline.readers.html import web_document
@@ -104,9 +104,9 @@ def snippet_benchmark(root: Path, options: IngestConfig) -> tuple[int, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--evaldata", type=Path, default=default_root())
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     args = parser.parse_args()
-    args.evaldata = evaldata_root(args.evaldata)
+    args.evaldata = evaldata_folder(args.evaldata)
     articles = args.evaldata / "article-extraction-benchmark"
     subset = args.evaldata / "trafilatura-eval-subset"
 

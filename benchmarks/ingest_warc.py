@@ -1,7 +1,7 @@
 """Archive ingest speed: FastWARC vs warcio as the record reader, then the whole ingest (pages/s, MB/s).
 
 pip install warcio   # only for the reader comparison; not a pipeline dependency
-PYTHONPATH=. python benchmarks/ingest_warc.py [--evaldata DIR]   (default: $PIPELINE_EVALDATA) [--repeat 30]
+PYTHONPATH=. python benchmarks/ingest_warc.py [--evaldata DIR]  # default: $PIPELINE_EVALDATA [--repeat 30]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.config import IngestConfig
 from pipeline.ingest import ingest, list_inputs
@@ -146,11 +146,11 @@ def ingest_table(evaldata: Path, copies: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--evaldata", type=Path, default=default_root())
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--copies", type=int, default=8, help="copies of each input for the ingest table")
     args = parser.parse_args()
-    args.evaldata = evaldata_root(args.evaldata)
+    args.evaldata = evaldata_folder(args.evaldata)
     reader_table(args.evaldata, args.repeat)
     ingest_table(args.evaldata, args.copies)
 

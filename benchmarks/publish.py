@@ -1,11 +1,11 @@
 """Cost of publishing: split routing + shard writing, the card extras (plots, croissant.json with a
 sha256 per shard, example rows) and `validate` (which re-hashes every shard), per split layout.
 
-Documents are built from real sentences (lingua-py's test sentences, 75 languages, from the benchmark
-data: benchmarks/evaldata.py), 8 sentences each, labelled with their language, and fed straight to
-DatasetWriter so only publishing is measured.
+Documents are built from real sentences (lingua-py's test sentences, 75 languages, see the
+evaluation-data folder's SOURCES.md; --evaldata or $PIPELINE_EVALDATA), 8 sentences each, labelled
+with their language, and fed straight to DatasetWriter so only publishing is measured.
 
-    PIPELINE_EVALDATA=evaldata python benchmarks/publish.py [--docs 200000]
+    PYTHONPATH=$PWD python benchmarks/publish.py [--docs 200000]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from datasets import Features
-from evaldata import default_root, evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.config import PublishConfig
 from pipeline.publish.card import StageCount
@@ -27,7 +27,7 @@ from pipeline.publish.dataset import DatasetWriter, RunFacts
 from pipeline.schema_loader import load_model
 from pipeline.validate import validate_folder
 
-SENTENCES = (default_root() or Path("evaldata")) / "lingua-sentences"
+SENTENCES = Path()  # set by main() from --evaldata or $PIPELINE_EVALDATA
 BATCH = 1000
 SCHEMA = pa.schema(
     [
@@ -82,10 +82,12 @@ def documents(count: int) -> list[pa.RecordBatch]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--evaldata", type=Path, help="public evaluation data (default: $PIPELINE_EVALDATA)")
     args = parser.parse_args()
+    global SENTENCES
+    SENTENCES = evaldata_folder(args.evaldata) / "lingua-sentences"
     if not SENTENCES.is_dir():
-        evaldata_root(SENTENCES.parent)
-        print(f"{SENTENCES} not found (see docs/benchmarks/data.md)", file=sys.stderr)
+        print(f"{SENTENCES} not found (see the evaluation-data folder's SOURCES.md)", file=sys.stderr)
         return 2
     batches = documents(args.docs)
     megabytes = sum(pa.Table.from_batches([b]).column("text").nbytes for b in batches) / 1e6

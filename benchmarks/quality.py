@@ -1,6 +1,8 @@
 """How well `quality_score` ranks human quality labels: DCLM's 499 labelled web texts, ROC AUC.
 
-    python benchmarks/quality.py [--data FILE]   (default: $PIPELINE_EVALDATA/dclm-quality-labels/...jsonl)
+    PYTHONPATH=. python benchmarks/quality.py [--data FILE]
+
+(default FILE: $PIPELINE_EVALDATA/dclm-quality-labels/majority_data.jsonl)
 
 Each text gets its language from the language stage's detector (so the stop-word rule applies as in a
 pipeline run), then the quality stage's signals and score. Printed: the ROC AUC of `quality_score`
@@ -17,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from evaldata import evaldata_root  # benchmarks/evaldata.py
+from evaldata import evaldata_folder
 
 from pipeline.stages.language import detect
 from pipeline.stages.quality import Quality, QualityConfig
@@ -42,10 +44,9 @@ def roc_auc(scores: list[float], labels: list[int]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--data", type=Path, help="default: $PIPELINE_EVALDATA/dclm-quality-labels/majority_data.jsonl")
     args = parser.parse_args()
-    if args.data is None:
-        args.data = evaldata_root() / "dclm-quality-labels" / "majority_data.jsonl"
+    args.data = args.data or evaldata_folder(None) / "dclm-quality-labels" / "majority_data.jsonl"
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     labels = [int(r["label"]) for r in rows]
     stage = Quality(QualityConfig())

@@ -28,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -42,6 +43,14 @@ def _children() -> dict[int, list[int]]:
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         tree.setdefault(parent, []).append(int(entry))
     return tree
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _rss(pid: int) -> int:
@@ -60,6 +69,8 @@ class PeakRss:
         self.largest = 0
         # The largest descendant: with workers, the map stages' memory (the main process is separate).
         self.worker = 0
+        self.main = 0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -73,24 +84,37 @@ class PeakRss:
                 pids.append(pid)
                 stack += tree.get(pid, [])
             sizes = [_rss(pid) for pid in pids]
+            for pid in pids:
+                self._ticks[pid] = max(self._ticks.get(pid, 0), _ticks(pid))
             self.total = max(self.total, sum(sizes))
             self.largest = max(self.largest, max(sizes, default=0))
             self.worker = max(self.worker, max(sizes[1:], default=0))
+            self.main = max(self.main, sizes[0] if sizes else 0)
             self._stop.wait(0.05)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of every process of the tree, as last sampled (50 ms apart)."""
+        return sum(self._ticks.values()) / TICKS
+
 
 def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
-    """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks)."""
+    """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks).
+
+    peak.cpu is the CPU time (user + system) of the whole tree: on a busy machine wall time measures the
+    other load too, CPU time does not.
+    """
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env)
     peak = PeakRss(process.pid)
     code = process.wait()
     wall = time.perf_counter() - start
     peak.stop()
+
     if code != 0:
         raise SystemExit(f"{what} failed with exit code {code}: {' '.join(command)}")
     return wall, peak
@@ -113,6 +137,8 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
         "rss_total": peak.total,
         "rss_largest": peak.largest,
         "rss_worker": peak.worker,
+        "rss_main": peak.main,
+        "cpu": peak.cpu,
         "run": run,
     }
 
@@ -131,6 +157,8 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
         "rss_total": peak.total,
         "rss_largest": peak.largest,
         "rss_worker": peak.worker,
+        "rss_main": peak.main,
+        "cpu": peak.cpu,
         "stages": found["stages"],
         "version": found["datatrove"],
     }
@@ -219,18 +247,18 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print(f"versions: {versions()}" + "".join(f", datatrove {r['version']} (bench extra)" for r in datatrove[:1]))
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
-    print("| workers | wall s | docs/s | MB/s | peak RSS total (MB) | largest process (MB) | largest worker (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for r in results:
-        print(
-            f"| {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
-        )
-    for r in datatrove:
-        print(
-            f"| datatrove MinHash, {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {mb / r['wall']:.2f} | "
-            f"{r['rss_total'] / 1e6:,.0f} | {r['rss_largest'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} |"
-        )
+    print(
+        "| run | workers | wall s | docs/s | CPU s (all processes) | docs per CPU s | "
+        "peak RSS main (MB) | largest worker (MB) | total (MB) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, rows in (("pipeline", results), ("datatrove", datatrove)):
+        for r in rows:
+            print(
+                f"| {label} | {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {r['cpu']:.1f} | "
+                f"{docs / max(r['cpu'], 1e-9):,.0f} | {r['rss_main'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} | "
+                f"{r['rss_total'] / 1e6:,.0f} |"
+            )
     print()
     print("| stage | workers | docs in | work s (all cores) | docs/s per core | MB/s per core | state bytes/doc |")
     print("|---|---:|---:|---:|---:|---:|---:|")

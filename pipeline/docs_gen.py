@@ -30,12 +30,17 @@ _BLOCK = re.compile(r"(<!-- config-keys: (\w+) -->\n)(.*?)(<!-- /config-keys -->
 def sections() -> dict[str, type[BaseModel]]:
     """Config section name (as written in TOML) -> its model, in the order of the Config model."""
     from pipeline.config import Config
+    from pipeline.stages import STAGES
 
     found: dict[str, type[BaseModel]] = {}
     for name, field in Config.model_fields.items():
         model = field.annotation
         if isinstance(model, type) and issubclass(model, BaseModel):
             found[field.alias or name] = model
+    # Stage sections are dynamic (each stage's own config class validates its section); the built-ins
+    # are documented here, plugins document their own keys.
+    for name, stage in STAGES.items():
+        found.setdefault(name, stage.config_class)
     return found
 
 

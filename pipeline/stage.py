@@ -57,6 +57,13 @@ class MapStage(Stage):
 
 
 class GlobalStage(Stage):
+    # True if apply() is a pure function of the decided state, the batch and its first record's
+    # position (see `seek`): pass 2 then runs in the worker processes, from a pickle of the stage.
+    apply_in_workers: ClassVar[bool] = False
+
+    def seek(self, position: int) -> None:
+        """Pass 2 in a worker: the next apply() gets the batch whose first record is record `position`."""
+
     def prepare(self, batch: pa.RecordBatch) -> Any:
         """Pass 1, per-record part: a pure, picklable function of the batch (may run in a worker)."""
         return None

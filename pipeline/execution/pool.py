@@ -137,6 +137,37 @@ def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int,
     return prepared, batch.num_rows, time.perf_counter() - start
 
 
+# Decided global stages loaded by this worker, by pickle path and its modification time.
+_DECIDED: dict[tuple[str, int], GlobalStage] = {}
+
+
+def _decided(path: str) -> GlobalStage:
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _DECIDED:
+        _DECIDED.clear()  # one global step at a time: drop the previous step's state
+        with open(path, "rb") as f:
+            _DECIDED[key] = pickle.load(f)
+    return _DECIDED[key]
+
+
+def apply_shard(decided: str, source: Path, target: Path, shard: int, position: int) -> dict[str, Any]:
+    """A global stage's pass 2 on one shard, in a worker: the stage pickled after decide() at `decided`."""
+    batch = read_kept(source, shard)
+    if batch is None or not batch.num_rows:
+        facts: dict[str, Any] = {"stages": [EMPTY_FACTS]}
+        write_shard(target, shard, None, [], {}, facts)
+        return {**facts, "rows": 0, "bytes": 0, "rejected": 0}
+    stage = _decided(decided)
+    stage.seek(position)
+    start = time.perf_counter()
+    result = stage.apply(batch)
+    seconds = time.perf_counter() - start
+    facts = {"stages": [stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))]}
+    side = {name: [table] for name, table in result.side.items()}
+    write_shard(target, shard, result.kept, [result.rejected], side, facts)
+    return {**facts, "rows": batch.num_rows, "bytes": text_bytes(batch), "rejected": result.rejected.num_rows}
+
+
 class Executor:
     """Runs tasks inline (one worker) or in a process pool, always yielding results in input order."""
 

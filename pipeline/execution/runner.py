@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
 import shutil
 import sys
@@ -33,6 +34,7 @@ from pipeline.execution.plan import Step, build_plan, build_steps
 from pipeline.execution.pool import (
     EMPTY_FACTS,
     Executor,
+    apply_shard,
     default_workers,
     map_shard,
     prepare_shard,
@@ -368,7 +370,9 @@ class Runner:
         stage.decide()
         decide_seconds = time.perf_counter() - start
         progress = self.progress.step(f"{stage.name} (pass 2)", total)
-        for shard in range(shards):
+        if stage.apply_in_workers and executor.workers > 1:
+            self._apply_in_workers(executor, stage, source, target, shards, progress)
+        for shard in range(0 if stage.apply_in_workers and executor.workers > 1 else shards):
             batch = read_kept(source, shard)
             if batch is None or not batch.num_rows:
                 write_shard(target, shard, None, [], {}, {"stages": [EMPTY_FACTS]})
@@ -394,6 +398,21 @@ class Runner:
                 "notes": stage.card_notes(),
             },
         )
+
+    def _apply_in_workers(
+        self, executor: Executor, stage: GlobalStage, source: Path, target: Path, shards: int, progress: Any
+    ) -> None:
+        """Pass 2 on the workers: each loads the decided stage once and applies it to its shards."""
+        decided = target / "decided.pickle"
+        with decided.open("wb") as f:
+            pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
+        positions = [0]
+        for shard in range(shards):
+            positions.append(positions[-1] + (shard_facts(source, shard) or {}).get("rows", 0))
+        tasks = ((str(decided), source, target, shard, positions[shard]) for shard in range(shards))
+        for done in executor.ordered(apply_shard, tasks):
+            progress.update(done["rows"], done["bytes"], done["rejected"])
+        decided.unlink()
 
     def _stage_names(self, step: Step) -> list[str]:
         return ["ingest"] if step.kind == "ingest" else [self.stages[i].name for i in step.stage_indices]

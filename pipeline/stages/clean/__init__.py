@@ -151,6 +151,8 @@ class Clean(GlobalStage):
     name = "clean"
     config_class = CleanConfig
     config: CleanConfig
+    # apply() only looks lines up in the decided frequency table: it runs in the workers.
+    apply_in_workers = True
 
     def __init__(self, config: CleanConfig) -> None:
         super().__init__(config)
@@ -160,6 +162,16 @@ class Clean(GlobalStage):
         self._frequency = DocumentFrequency()
         self._threshold = config.frequent_min_documents
         self._distinct = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The screen is a closure (not picklable); workers rebuild it from the rules.
+        state = self.__dict__.copy()
+        del state["_screen"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._screen = screen(self._rules)
 
     def output_fields(self) -> list[pa.Field]:
         return [

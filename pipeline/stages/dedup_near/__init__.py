@@ -22,7 +22,7 @@ from pydantic import Field, model_validator
 
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
-from pipeline.stages.dedup_near.lsh import Banding, buckets, candidate_probability, optimal_bands
+from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, optimal_bands
 from pipeline.stages.dedup_near.minhash import Permutations
 from pipeline.stages.dedup_near.shingles import UNSPACED_SCRIPTS, Shingler
 from pipeline.stages.dedup_near.verify import ShingleSpill
@@ -93,7 +93,7 @@ class Prepared:
 @dataclass
 class _Collected:
     spill: ShingleSpill
-    keys: list[np.ndarray]
+    keys: KeySpill
     tokens: list[np.ndarray]
     quality: list[np.ndarray]
     ids: list[pa.Array]
@@ -103,6 +103,8 @@ class DedupNear(GlobalStage):
     name = "dedup_near"
     config_class = DedupNearConfig
     config: DedupNearConfig
+    # apply() reads the decision at its records' positions: it runs in the workers.
+    apply_in_workers = True
 
     def __init__(self, config: DedupNearConfig) -> None:
         super().__init__(config)
@@ -188,7 +190,7 @@ class DedupNear(GlobalStage):
 
     def collect(self, batch: pa.RecordBatch, prepared: Prepared) -> None:
         if self._collected is None:
-            self._collected = _Collected(ShingleSpill(), [], [], [], [])
+            self._collected = _Collected(ShingleSpill(), KeySpill(self.bands), [], [], [])
         c = self._collected
         c.spill.append(prepared.hashes, prepared.offsets)
         c.keys.append(prepared.keys)
@@ -207,18 +209,18 @@ class DedupNear(GlobalStage):
             return
         spill = c.spill
         spill.finish()
-        keys = np.concatenate(c.keys)
+        keys = c.keys
         tokens = np.concatenate(c.tokens)
         quality = np.concatenate(c.quality)
         ids = pa.concat_arrays(
             [chunk.combine_chunks() if isinstance(chunk, pa.ChunkedArray) else chunk for chunk in c.ids]
         )
         documents = len(tokens)
-        held = keys.nbytes + tokens.nbytes + quality.nbytes + ids.nbytes + spill.memory_bytes
-        c.keys, c.tokens, c.quality, c.ids = [], [], [], []
+        held = tokens.nbytes + quality.nbytes + ids.nbytes + spill.memory_bytes
+        c.tokens, c.quality, c.ids = [], [], []
 
         members, starts = buckets(keys)
-        del keys
+        keys.close()
         # Missing quality sorts last; higher quality, then more tokens, then earlier input first.
         quality_key = np.where(np.isnan(quality), np.inf, -quality)
         order = np.lexsort((np.arange(documents), -tokens.astype(np.int64), quality_key))
@@ -275,6 +277,9 @@ class DedupNear(GlobalStage):
         )
 
     # -- pass 2 ------------------------------------------------------------------------------------
+
+    def seek(self, position: int) -> None:
+        self._position = position
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
         n = batch.num_rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
 
 import numpy as np
@@ -57,24 +58,64 @@ class Banding:
         return splitmix64(combined)
 
 
-def buckets(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class KeySpill:
+    """Band keys of every document on disk, band-major per batch, so memory does not grow with the corpus.
+
+    Held in memory they are 8 bytes × bands per document (128 at the default 16 bands), the largest part
+    of dedup_near's state; `buckets` needs one band at a time, read back here.
+    """
+
+    def __init__(self, bands: int) -> None:
+        # An anonymous file: it vanishes with the process; close() ends it after decide().
+        self._file = tempfile.TemporaryFile(prefix="pipeline-dedup_near-keys-")  # noqa: SIM115
+        self.bands = bands
+        self._sizes: list[int] = []
+        self.documents = 0
+
+    def append(self, keys: np.ndarray) -> None:
+        """(documents, bands) uint64 keys of the next batch."""
+        self._file.write(np.ascontiguousarray(keys.T, dtype="<u8").tobytes())
+        self._sizes.append(len(keys))
+        self.documents += len(keys)
+
+    def band(self, band: int) -> np.ndarray:
+        column = np.empty(self.documents, dtype=np.uint64)
+        position = written = 0
+        for size in self._sizes:
+            self._file.seek((position + band * size) * 8)
+            column[written : written + size] = np.frombuffer(self._file.read(size * 8), dtype="<u8")
+            position += size * self.bands
+            written += size
+        return column
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
     """Buckets of ≥ 2 documents over all bands, as CSR: members[starts[i]:starts[i+1]] (positions, ascending)."""
     members: list[np.ndarray] = []
     sizes: list[np.ndarray] = []
-    for band in range(keys.shape[1]):
-        column = keys[:, band]
+    bands = keys.bands if isinstance(keys, KeySpill) else keys.shape[1]
+    for band in range(bands):
+        column = keys.band(band) if isinstance(keys, KeySpill) else keys[:, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
-        boundary = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        starts = np.concatenate([[0], boundary])
-        ends = np.concatenate([boundary, [len(ordered)]])
-        size = ends - starts
-        shared = size >= 2
-        if not shared.any():
+        del column
+        equal = ordered[1:] == ordered[:-1]  # sorted neighbours share a bucket
+        del ordered
+        # Only positions in buckets of ≥ 2 are materialised (few), not one entry per document.
+        shared = np.zeros(len(order), dtype=bool)
+        shared[1:] |= equal
+        shared[:-1] |= equal
+        positions = np.flatnonzero(shared)
+        if not len(positions):
             continue
-        in_shared = np.repeat(shared, size)
-        members.append(order[in_shared])
-        sizes.append(size[shared])
+        first = np.ones(len(positions), dtype=bool)
+        first[1:] = ~equal[positions[1:] - 1]
+        starts = np.flatnonzero(first)
+        members.append(order[positions])
+        sizes.append(np.diff(np.append(starts, len(positions))))
     if not members:
         return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     all_sizes = np.concatenate(sizes)

@@ -15,7 +15,9 @@ import numpy as np
 
 
 class ShingleSpill:
-    def __init__(self, cache_bytes: int = 256 * 1024 * 1024) -> None:
+    # Hot kept documents fit in a small cache; a large one filled up with the corpus (about 7 KB per
+    # verified document) and was most of the main process's growth from 10 k to 1 M documents.
+    def __init__(self, cache_bytes: int = 16 * 1024 * 1024) -> None:
         # Closed by close() after decide(); an anonymous file also vanishes if the process dies.
         self._file = tempfile.TemporaryFile(prefix="pipeline-dedup_near-")  # noqa: SIM115
         self._ends: list[np.ndarray] = []

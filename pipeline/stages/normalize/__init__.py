@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from pipeline.records import rejections, split
 from pipeline.stage import MapStage, StageConfig, StageResult
+from pipeline.stages.normalize.mojibake import MojibakeFixer
 
 # C0/C1 control characters other than tab and newline, plus DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -37,12 +38,12 @@ class Normalize(MapStage):
         super().__init__(config)
         self._blank_run = re.compile(r"\n{" + str(config.max_blank_lines + 2) + ",}")
         self._blank_keep = "\n" * (config.max_blank_lines + 1)
-        self._fixer = None
+        self._fixer: MojibakeFixer | None = None
         if config.fix_mojibake:
             import ftfy
 
             # Only repair encoding damage: curly quotes, full-width forms and ligatures are content.
-            self._fixer = ftfy.TextFixerConfig(
+            ftfy_config = ftfy.TextFixerConfig(
                 unescape_html=False,
                 uncurl_quotes=False,
                 fix_character_width=False,
@@ -50,13 +51,12 @@ class Normalize(MapStage):
                 normalization=None,
                 explain=False,
             )
+            self._fixer = MojibakeFixer(ftfy_config)
 
     def normalize(self, text: str) -> str:
-        # ASCII text cannot hold mojibake; skipping ftfy there is the stage's main saving.
+        # ASCII text cannot hold mojibake; other text goes through the screen in front of ftfy.
         if self._fixer is not None and not text.isascii():
-            import ftfy
-
-            text = ftfy.fix_text(text, self._fixer)
+            text = self._fixer.fix(text)
         if self.config.unicode_form != "none":
             text = unicodedata.normalize(self.config.unicode_form, text)
         text = _NEWLINES.sub("\n", text)
