@@ -6,6 +6,7 @@ naming the key and the expected type. Nothing is silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import tomllib
@@ -15,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import UsageError
+from pipeline.publish.licenses import check_license
 from pipeline.publish.splits import check_shares
 from pipeline.stage import StageConfig
 from pipeline.stages import STAGES
@@ -46,6 +48,9 @@ class RunConfig(StageConfig):
     # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
     # redoes only the affected steps; false removes it once the dataset is published.
     keep_work: bool = True
+    # A run that publishes less than this share of the records it read ends with exit 4 (TooFewPublished)
+    # and a summary of the top rejection reasons; 0 allows any result except an empty dataset.
+    min_published_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
 
 
 class IngestConfig(StageConfig):
@@ -56,11 +61,21 @@ class IngestConfig(StageConfig):
     max_document_bytes: int = Field(default=10_000_000, ge=1)
     # "auto": by suffix (.txt .md .jsonl .csv .parquet .html .htm .warc .wet .arc, + .gz/.zst/.bz2/.xz),
     # else by content; a format name reads every input file as that format.
-    format: Literal["auto", "text", "jsonl", "csv", "parquet", "html", "warc", "arc"] = "auto"
+    format: Literal["auto", "text", "jsonl", "json", "csv", "parquet", "html", "warc", "arc"] = "auto"
     # trafilatura's trade-off for HTML main-content extraction (precision scored best, see README).
     html_favor: Literal["precision", "balanced", "recall"] = "precision"
     html_include_tables: bool = True
     html_include_comments: bool = False
+    # Input fields other than text/id/url pass through to the published data, typed: None keeps
+    # every field, a list keeps only those (an empty list keeps none).
+    keep_fields: list[str] | None = None
+    # Input ids seen twice: "fail" stops ingest with examples; "prefix_source" makes every input id
+    # "<file>:<id>" so per-file ids (0, 1, 2 in every shard of an export) stay unique.
+    duplicate_ids: Literal["fail", "prefix_source"] = "fail"
+    # Read at most this many records (0: all), for a trial run on a large input (`--limit N`).
+    limit: int = Field(default=0, ge=0)
+    # "document": a .txt/.md file is one document; "line": every non-blank line is one.
+    text_unit: Literal["document", "line"] = "document"
     # Processes extracting HTML main content in parallel (1: in the ingest process). Output is the
     # same for any value: pages come back in input order.
     workers: int = Field(default=1, ge=1)
@@ -75,7 +90,12 @@ class ValidateConfig(StageConfig):
 class PublishConfig(StageConfig):
     pretty_name: str = ""
     description: str = ""
+    # A Hub licence id (pipeline/publish/licenses.py); "other" with license_name and license_link.
     license: str = "other"
+    license_name: str = ""
+    license_link: str = ""
+    tags: list[str] = []
+    homepage: str = ""
     task_categories: list[str] = ["text-generation"]
     max_shard_bytes: int = Field(default=500_000_000, ge=1)
     max_row_group_bytes: int = Field(default=100_000_000, ge=1)
@@ -85,6 +105,11 @@ class PublishConfig(StageConfig):
     # Dataset version (card and croissant.json) and a BibTeX entry for the card's citation block.
     version: str = "1.0.0"
     citation: str = ""
+
+    @field_validator("license")
+    @classmethod
+    def _check_license(cls, value: str) -> str:
+        return check_license(value)
 
     @field_validator("splits")
     @classmethod
@@ -152,10 +177,14 @@ def _describe(error: dict[str, Any], source: str) -> str:
         if len(loc) == 1:
             return f"{source}: unknown section [{section}]; valid sections: {', '.join(_sections())}"
         model = _section_model(section)
-        valid = ", ".join(model.model_fields) if model else ""
-        return f"{source}: unknown key '{key}'; valid keys in [{section}]: {valid}"
+        valid = list(model.model_fields) if model else []
+        close = difflib.get_close_matches(loc[-1], valid, n=1)
+        guess = f"did you mean '{section}.{close[0]}'? " if close else ""
+        return f"{source}: unknown key '{key}'; {guess}valid keys in [{section}]: {', '.join(valid)}"
     given = error.get("input")
-    return f"{source}: {key}: {error['msg'].lower()}, got {given!r} ({type(given).__name__})"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    return f"{source}: {key}: {message}, got {given!r} ({type(given).__name__})"
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
@@ -202,7 +231,8 @@ def load_config(
     try:
         config = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise UsageError(_describe(exc.errors()[0], source)) from exc
+        # Every mistake at once, so a config is fixed in one round.
+        raise UsageError("\n".join(_describe(error, source) for error in exc.errors())) from exc
     unknown = [s for s in config.run.stages if s not in STAGES]
     if unknown:
         raise UsageError(f"{source}: run.stages: unknown stage {unknown[0]!r}; valid stages: {', '.join(STAGES)}")
