@@ -59,13 +59,14 @@ def push(
     private: bool = False,
     revision: str | None = None,
     dry_run: bool = False,
+    allow_empty: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[Upload]:
     """Validate `folder`, then upload it as the dataset repo `repo_id` (or only list it when dry_run)."""
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; pass the published dataset folder, e.g. dist/sample")
     check_repo_id(repo_id)
-    report = validate_folder(folder, model)
+    report = validate_folder(folder, model, allow_empty=allow_empty)
     if not report.ok:
         raise ValidationFailed(f"refusing to push {folder}: it fails validation\n{report.to_text()}")
     files = planned_files(folder)
