@@ -335,14 +335,18 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
             if "id" in batch.schema.names:
                 finder.collect(key_of(i or "") for i in batch.column("id").to_pylist())
             for failure in schema_failures(model, batch.to_pandas()):
+                column, value = failure.column, failure.value
+                if failure.check == "column_in_dataframe":
+                    # pandera names the schema as the column and the missing column as the value.
+                    column, value = str(value), None
                 report.add(
                     Problem(
                         "schema",
-                        plain_check(failure.check, failure.column),
+                        plain_check(failure.check, column),
                         file=rel,
                         row=None if failure.row is None else offset + failure.row,
-                        column=failure.column,
-                        value=_shown(failure.value),
+                        column=None if failure.check == "column_in_dataframe" else column,
+                        value=_shown(value),
                     )
                 )
             offset += batch.num_rows

@@ -262,3 +262,70 @@ def test_config_errors_are_reported_at_once_with_did_you_mean(tmp_path):
     done = _cli("run", "--set", "run.workrs=2", "--set", "ingest.limit=-1", cwd=tmp_path)
     assert done.returncode == 2
     assert "did you mean 'run.workers'" in done.stderr and "ingest.limit" in done.stderr
+
+
+def _small_dataset(tmp_path: Path) -> Path:
+    from helpers import write_enriched_dataset
+
+    return write_enriched_dataset(tmp_path / "ds", count=8)
+
+
+def test_validate_a_dataset_made_by_another_tool(tmp_path):
+    folder = tmp_path / "other"
+    (folder / "data").mkdir(parents=True)
+    table = pa.table({"id": [str(i) for i in range(40)], "text": ["hello"] * 40, "my_label": [1] * 40})
+    pq.write_table(table, folder / "data" / "train-00000-of-00001.parquet")
+    card = {
+        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}],
+        "dataset_info": {
+            "features": [{"name": "id", "dtype": "string"}, {"name": "text", "dtype": "string"}],
+            "splits": [{"name": "train", "num_examples": 41}],
+        },
+    }
+    import yaml
+
+    write(folder / "README.md", "---\n" + yaml.safe_dump(card) + "---\n# Other\n")
+    done = _cli("validate", str(folder))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any("extra column `my_label`" in line for line in lines)
+    assert any("the card says 41 rows, the files hold 40" in line for line in lines)
+    assert any("not checked: croissant (no croissant.json)" in line for line in lines)
+    assert any("the column `source` is missing" in line for line in lines)
+    assert max(len(line) for line in lines) < 400
+
+
+def test_validate_reports_hostile_files_without_crashing(tmp_path):
+    folder = _small_dataset(tmp_path)
+    shard = next((folder / "data").glob("*.parquet"))
+    (folder / "data" / "train-99999-of-99999.parquet").write_bytes(b"")
+    (folder / "notes.txt").write_text("not part of a dataset", encoding="utf-8")
+    (folder / "data" / "link.parquet").symlink_to(shard)
+    for args in ([], ["--format", "json"], ["--junit-xml", str(tmp_path / "junit.xml")]):
+        done = _cli("validate", str(folder), *args)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    text = _cli("validate", str(folder)).stdout
+    assert "notes.txt: is outside the dataset layout" in text
+    assert "link.parquet: is a symbolic link" in text
+    assert "train-99999-of-99999.parquet: not a readable Parquet file" in text
+    assert "files" in (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    done = _cli("push", str(folder), "--repo-id", "me/x", "--dry-run")
+    assert done.returncode == 1 and "refusing to push" in done.stderr
+
+
+def test_validate_bounds_yaml_alias_expansion(tmp_path):
+    folder = _small_dataset(tmp_path)
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(20)
+    )
+    write(folder / "README.md", "---\n" + bomb + "---\n")
+    done = _cli("validate", str(folder))
+    assert done.returncode == 1 and "aliases" in done.stdout
+
+
+def test_card_values_are_capped_and_stripped_of_bidi_controls():
+    from pipeline.publish.card import MAX_CELL_CHARS, escape_cell
+
+    shown = escape_cell("evil\u202egnp.exe\u200b" + "x" * 1000)
+    assert "\u202e" not in shown and "\u200b" not in shown
+    assert shown.startswith("evilgnp\\.exe") and len(shown) <= MAX_CELL_CHARS + 10
