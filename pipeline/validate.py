@@ -302,7 +302,7 @@ def validate_folder(folder: Path, model: Any, *, allow_empty: bool = False) -> R
     languages = _check_rows(folder, files, model, report)
     if report.rows == 0 and not allow_empty:
         report.add(Problem("not_empty", "the dataset holds no rows; pass --allow-empty if that is intended"))
-    if (folder / croissant.FILE_NAME).exists():
+    if (folder / croissant.FILE_NAME).exists() or _card_promises_croissant(readme):
         _check_croissant(folder, files, splits, report)
     else:
         report.skip("croissant", "no croissant.json")
@@ -373,6 +373,14 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
                         )
                     )
     return languages
+
+
+def _card_promises_croissant(readme: Path) -> bool:
+    """A card this tool wrote says the folder holds croissant.json; another tool's card need not."""
+    try:
+        return f"`{croissant.FILE_NAME}`" in readme.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
 
 
 def _batches(parquet: pq.ParquetFile, rel: str, report: Report) -> Any:
