@@ -31,7 +31,7 @@ from pipeline.stages.quality import QualityConfig
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
 # the card of the same data is the same wherever and however it was made.
-EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work"})
+EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work", "keep_work_steps"})
 
 
 class RunConfig(StageConfig):
@@ -48,6 +48,10 @@ class RunConfig(StageConfig):
     # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
     # redoes only the affected steps; false removes it once the dataset is published.
     keep_work: bool = True
+    # What a kept work folder holds after success: "ingest" keeps only the ingested records (a rerun
+    # reads no input again but redoes the stages; the folder stays about the input's size or less),
+    # "all" keeps every step so a changed config redoes only the steps it affects (several copies).
+    keep_work_steps: Literal["ingest", "all"] = "ingest"
     # A run that publishes less than this share of the records it read ends with exit 4 (TooFewPublished)
     # and a summary of the top rejection reasons; 0 allows any result except an empty dataset.
     min_published_fraction: float = Field(default=0.01, ge=0.0, le=1.0)

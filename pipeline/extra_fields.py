@@ -71,7 +71,8 @@ def merge(first: pa.DataType, second: pa.DataType, path: str) -> pa.DataType:
     if pa.types.is_struct(first) and pa.types.is_struct(second):
         children = {f.name: f.type for f in first}
         for child in second:
-            children[child.name] = merge(children.get(child.name, pa.null()), child.type, f"{path}.{child.name}")
+            where = f"{path}.{child.name}" if path else child.name
+            children[child.name] = merge(children.get(child.name, pa.null()), child.type, where)
         return pa.struct([pa.field(name, type_) for name, type_ in children.items()])
     if _list(first) and _list(second):
         return pa.list_(merge(first.value_type, second.value_type, f"{path}[]"))

@@ -329,3 +329,16 @@ def test_card_values_are_capped_and_stripped_of_bidi_controls():
     shown = escape_cell("evil\u202egnp.exe\u200b" + "x" * 1000)
     assert "\u202e" not in shown and "\u200b" not in shown
     assert shown.startswith("evilgnp\\.exe") and len(shown) <= MAX_CELL_CHARS + 10
+
+
+def test_work_folder_keeps_only_the_ingested_records(tmp_path, run_pipeline):
+    english_corpus(tmp_path / "in", 300)
+    result = run_pipeline(tmp_path / "in", SPINE)
+    work = result.work_dir
+    assert work is not None and [p.name.split("-")[1] for p in work.iterdir() if p.is_dir()] == ["ingest"]
+    input_bytes = sum(p.stat().st_size for p in (tmp_path / "in").iterdir())
+    assert result.work_bytes <= input_bytes
+    again = run_pipeline(tmp_path / "in", SPINE)
+    steps = json.loads((again.report / "run.json").read_text(encoding="utf-8"))["execution"]["steps"]
+    assert steps[0]["step"] == "ingest" and steps[0]["reused"]
+    assert (again.dataset / "README.md").read_bytes() == (result.dataset / "README.md").read_bytes()

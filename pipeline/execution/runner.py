@@ -132,8 +132,8 @@ class RunResult:
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
             lines.append(
-                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun redoes only what "
-                "changed; --fresh or run.keep_work = false to drop it)"
+                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun need not read the "
+                'input again; run.keep_work_steps = "all" keeps every step, run.keep_work = false nothing)'
             )
         return "\n".join(lines)
 
@@ -284,6 +284,10 @@ class Runner:
                     )
             result = self._publish(files, steps, folders, started)
             if self.config.run.keep_work:
+                if self.config.run.keep_work_steps == "ingest":
+                    # The stages' copies are what made the folder several times the input's size.
+                    for folder in folders[1:]:
+                        shutil.rmtree(folder, ignore_errors=True)
                 result.work_dir = self.work_root
                 result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
             succeeded = True
