@@ -179,7 +179,9 @@ def _describe(error: dict[str, Any], source: str) -> str:
     key = ".".join(loc)
     if error["type"] == "extra_forbidden":
         if len(loc) == 1:
-            return f"{source}: unknown section [{section}]; valid sections: {', '.join(_sections())}"
+            close = difflib.get_close_matches(section, _sections(), n=1)
+            guess = f"did you mean [{close[0]}]? " if close else ""
+            return f"{source}: unknown section [{section}]; {guess}valid sections: {', '.join(_sections())}"
         model = _section_model(section)
         valid = list(model.model_fields) if model else []
         close = difflib.get_close_matches(loc[-1], valid, n=1)

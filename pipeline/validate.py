@@ -268,7 +268,7 @@ def _check_files(folder: Path, report: Report) -> None:
             continue
         if path.is_symlink():
             report.add(Problem("files", "is a symbolic link; datasets must hold regular files only", file=rel))
-        elif path.is_file() and not _in_layout(rel):
+        elif path.is_file() and not in_layout(rel):
             message = "is outside the dataset layout (README.md, croissant.json, data/*.parquet, plots)"
             report.add(Problem("files", message, file=rel))
 
@@ -276,7 +276,7 @@ def _check_files(folder: Path, report: Report) -> None:
 _LAYOUT = re.compile(r"^(README\.md|croissant\.json|\.gitattributes|data/.+\.parquet|[A-Za-z0-9_./-]+\.(png|svg|jpg))$")
 
 
-def _in_layout(rel: str) -> bool:
+def in_layout(rel: str) -> bool:
     return bool(_LAYOUT.match(rel))
 
 
