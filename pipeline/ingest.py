@@ -7,7 +7,6 @@ cannot be read at all, or holds no records, still leaves one ledger row, so noth
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pipeline.readers.base import Pending, RawRecord
 from pipeline.readers.compression import corrupt_stream_errors
 from pipeline.readers.finisher import Finisher
 from pipeline.records import LEDGER_SCHEMA, METADATA_NAMES, RECORD_SCHEMA, record_id
+from pipeline.seen_ids import SeenIds
 
 STAGE = "ingest"
 
@@ -113,8 +113,9 @@ class _Columns:
     rejected: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in LEDGER_SCHEMA.names})
     skipped: Counter[str] = field(default_factory=Counter)
     kept_bytes: int = 0
-    # Input ids seen so far (a 16-byte digest each) -> the file they came from, to stop at a repeat.
-    seen_ids: dict[bytes, str] = field(default_factory=dict)
+    # Input ids seen so far (12 bytes each), to stop at a repeat.
+    seen_ids: SeenIds = field(default_factory=SeenIds)
+    pending_ids: list[tuple[str, str, str]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     fields_type: pa.StructType = field(default_factory=lambda: pa.struct([]))
     first_file: dict[str, str] = field(default_factory=dict)
@@ -124,13 +125,7 @@ class _Columns:
             return record_id(source)
         rid = record.id if self.config.duplicate_ids == "fail" else f"{file}:{record.id}"
         if record.reason is None:
-            digest = hashlib.blake2b(rid.encode("utf-8"), digest_size=16).digest()
-            earlier = self.seen_ids.get(digest)
-            if earlier is None:
-                self.seen_ids[digest] = file
-            else:
-                where = f"in {file}" if earlier == file else f"in {earlier} and {file}"
-                self.duplicates.append(f"id {rid!r} appears twice ({where}; second at {source})")
+            self.pending_ids.append((rid, file, source))
         return rid
 
     def _fields(self, record: RawRecord, metadata: dict[str, Any]) -> str | None:
@@ -187,7 +182,17 @@ class _Columns:
         for name, value in values.items():
             row[name].append(value)
 
+    def check_ids(self) -> None:
+        """Check the ids read since the last call against all earlier ones (one vectorised lookup)."""
+        pending, self.pending_ids = self.pending_ids, []
+        repeats = self.seen_ids.add([rid for rid, _, _ in pending], [file for _, file, _ in pending])
+        for position, earlier in repeats:
+            rid, file, source = pending[position]
+            where = f"in {file}" if earlier == file else f"in {earlier} and {file}"
+            self.duplicates.append(f"id {rid!r} appears twice ({where}; second at {source})")
+
     def flush(self) -> IngestBatch:
+        self.check_ids()
         self._merge_field_types()
         batch = IngestBatch(
             pa.RecordBatch.from_pydict(self.kept, schema=RECORD_SCHEMA),
@@ -321,17 +326,19 @@ def ingest(files: list[InputFile], config: IngestConfig, batch_size: int) -> Ite
     records = 0
     with Finisher[str](config) as finisher:
         for relative, record in finisher.finish(tagged):
-            if columns.duplicates and (relative != probe.file or len(columns.duplicates) >= 3):
-                raise _duplicate_error(config, columns.duplicates)
             probe.see(relative, record)
             columns.add(relative, record)
             if record.skipped is None:
                 records += 1
             if len(columns) >= batch_size or columns.kept_bytes >= 64 << 20:
+                columns.check_ids()
+                if columns.duplicates:
+                    raise _duplicate_error(config, columns.duplicates)
                 yield columns.flush()
             if config.limit and records >= config.limit:
                 break
     probe.close()
+    columns.check_ids()
     if columns.duplicates:
         raise _duplicate_error(config, columns.duplicates)
     if len(columns):
