@@ -53,7 +53,7 @@ class RunConfig(StageConfig):
     # "all" keeps every step so a changed config redoes only the steps it affects (several copies).
     keep_work_steps: Literal["ingest", "all"] = "ingest"
     # A run that publishes less than this share of the records it read ends with exit 4 (TooFewPublished)
-    # and a summary of the top rejection reasons; 0 allows any result except an empty dataset.
+    # and a summary of the top rejection reasons; 0 accepts any result, even an empty dataset.
     min_published_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
 
 

@@ -570,7 +570,7 @@ class Runner:
         )
         published = sum(s.num_rows for s in published_shards)
 
-        report = validate_folder(dataset_dir, self.model)
+        report = validate_folder(dataset_dir, self.model, allow_empty=self.config.run.min_published_fraction == 0)
         if not report.ok:
             raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
 
@@ -589,7 +589,7 @@ class Runner:
     def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:
         """Exit 4 with the top rejection reasons when the run published nothing or too little."""
         fraction = self.config.run.min_published_fraction
-        if published and published >= fraction * read:
+        if published >= fraction * read and (published or fraction == 0):
             return
         reasons: Counter[tuple[str, str]] = Counter()
         for tally in tallies:
