@@ -208,9 +208,8 @@ def _check_card(folder: Path, meta: dict[str, Any], splits: dict[str, list[Path]
         if not card_splits:
             report.skip("num_examples", "the card has no dataset_info.splits")
         elif declared != rows:
-            report.add(
-                Problem("num_examples", f"split '{split}': the card says {declared} rows, the files hold {rows}")
-            )
+            said = "gives no row count" if declared is None else f"says {declared} rows"
+            report.add(Problem("num_examples", f"split '{split}': the card {said}, the files hold {rows}"))
     for split in sorted(set(card_splits) - set(splits), key=str):
         report.add(Problem("num_examples", f"the card lists split '{split}' but `configs` gives it no files"))
     total_rows = sum(
