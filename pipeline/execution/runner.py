@@ -214,6 +214,7 @@ class Runner:
         self.stages = self.plan.stages
         self.model = self.plan.model
         self.published_fields = self.plan.published_fields
+        # The pipeline's own columns; the input's own fields join them at publish, once ingest has typed them.
         self.features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in self.published_fields]))
         self.published_schema = self.features.arrow_schema
 
