@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pipeline import __version__
 from pipeline.config import DEFAULT_CONFIG_FILE
 from pipeline.errors import EnvironmentFailure, PipelineError, UsageError
 
-COMMANDS = ("run", "validate", "push", "inspect")
+COMMANDS = ("run", "validate", "push", "inspect", "init")
 # Modules of the `run` extra (pyproject.toml): the lean install (`validate`, `push`) goes without them.
 RUN_EXTRA_MODULES = ("ftfy", "langdetect", "charset_normalizer", "matplotlib", "trafilatura", "fastwarc")
 
@@ -49,8 +50,14 @@ def _parser() -> argparse.ArgumentParser:
             "Exit 0 when published, 1 when the data failed validation, 2 on usage errors."
         ),
     )
+    run.add_argument(
+        "input_path",
+        nargs="?",
+        metavar="INPUT",
+        help="input file, folder or quoted glob like 'data/*.jsonl' (same as --input)",
+    )
     run.add_argument("--config", type=Path, help=f"config file (default: ./{DEFAULT_CONFIG_FILE} if present)")
-    run.add_argument("--input", help="input file or folder (overrides run.input)")
+    run.add_argument("--input", help="input file, folder or glob (overrides run.input)")
     run.add_argument("--output", help="output folder (overrides run.output)")
     run.add_argument("--name", help="dataset name: the published folder is OUTPUT/NAME (overrides run.name)")
     run.add_argument(
@@ -65,7 +72,10 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         metavar="N",
-        help="worker processes for the stages (overrides run.workers; default: one per CPU core)",
+        help="worker processes for the stages (overrides run.workers; 0 or default: one per CPU core)",
+    )
+    run.add_argument(
+        "--limit", type=int, metavar="N", help="read only the first N records, for a trial run (ingest.limit)"
     )
     run.add_argument(
         "--fresh",
@@ -91,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("folder", type=Path, help="the published dataset folder, e.g. dist/sample")
     _schema_options(validate)
+    validate.add_argument("--allow-empty", action="store_true", help="accept a dataset with no rows")
     validate.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     validate.add_argument(
         "--junit-xml", type=Path, metavar="FILE", help="also write the checks as JUnit XML test cases (for CI)"
@@ -110,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repo as private (when it does not exist)")
     push.add_argument("--revision", help="branch to push to (created when missing; default: main)")
     push.add_argument("--dry-run", action="store_true", help="list the files and sizes that would be uploaded")
+    push.add_argument("--allow-empty", action="store_true", help="upload a dataset with no rows")
     _schema_options(push)
 
     inspect = commands.add_parser(
@@ -128,6 +140,14 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--page", type=int, default=1, help="with --reason: the page to show (default 1)")
     inspect.add_argument("--limit", type=int, default=10, metavar="N", help="with --reason: records per page")
     inspect.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    init = commands.add_parser(
+        "init",
+        help="write a commented pipeline.toml for a new dataset",
+        description="Write DIR/pipeline.toml for a new dataset named after DIR (never overwrites a file).",
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), help="the project folder (default: .)")
+    init.add_argument("--input", default="raw", help="input folder, relative to DIR (default: raw)")
+    init.add_argument("--name", help="dataset name (default: the folder's name)")
     return parser
 
 
@@ -139,17 +159,31 @@ def _run(args: argparse.Namespace) -> int:
     _require_run_extra()
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
     overrides = list(args.overrides)
+    if args.input_path and args.input and args.input_path != args.input:
+        raise UsageError(f"two inputs given ({args.input_path} and --input {args.input}); pass one")
+    input_arg = args.input or args.input_path
     # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
-    if args.input:
-        overrides.append(f"run.input={_toml_string(str(Path(args.input).resolve()))}")
+    if input_arg:
+        overrides.append(f"run.input={_toml_string(str(Path(input_arg).absolute()))}")
+        if not args.name:
+            # The user's data, not the config's sample: name the dataset after the input.
+            overrides.append(f"run.name={_toml_string(dataset_name(input_arg))}")
+            if args.config is None:
+                # The implicit ./pipeline.toml describes its own data; its title and prose are not the user's.
+                overrides.append(f"publish.pretty_name={_toml_string(dataset_name(input_arg))}")
+                overrides.append('publish.description=""')
     if args.output:
         overrides.append(f"run.output={_toml_string(str(Path(args.output).resolve()))}")
     if args.name:
         overrides.append(f"run.name={_toml_string(args.name)}")
     if args.workers is not None:
-        if args.workers < 1:
-            raise UsageError(f"--workers {args.workers}: must be at least 1")
+        if args.workers < 0:
+            raise UsageError(f"--workers {args.workers}: must be 0 (one per CPU core) or more")
         overrides.append(f"run.workers={args.workers}")
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UsageError(f"--limit {args.limit}: must be at least 1")
+        overrides.append(f"ingest.limit={args.limit}")
     config = load_config(config_path, overrides, require_file=args.config is not None)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     progress = Progress("quiet" if args.quiet else args.progress, log)
@@ -157,6 +191,16 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
     return 0
+
+
+def dataset_name(input_arg: str) -> str:
+    """A plain folder name from an input path or glob: `data/export.jsonl` -> `export`."""
+    from pipeline.ingest import split_glob
+
+    root, pattern = split_glob(Path(input_arg).absolute())
+    stem = root.name if pattern is not None or root.is_dir() or not root.suffix else root.name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "dataset"
+    return name
 
 
 def _toml_string(value: str) -> str:
@@ -170,7 +214,7 @@ def _validate(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise UsageError(f"{args.folder} is not a folder; pass the published dataset folder, e.g. dist/sample")
     model = load_model(args.schema, args.model)
-    report = validate_folder(args.folder, model)
+    report = validate_folder(args.folder, model, allow_empty=args.allow_empty)
     print(report.to_json() if args.format == "json" else report.to_text())
     if args.junit_xml is not None:
         try:
@@ -185,7 +229,23 @@ def _push(args: argparse.Namespace) -> int:
     from pipeline.schema_loader import load_model
 
     model = load_model(args.schema, args.model)
-    push(args.folder, args.repo_id, model, private=args.private, revision=args.revision, dry_run=args.dry_run)
+    push(
+        args.folder,
+        args.repo_id,
+        model,
+        private=args.private,
+        revision=args.revision,
+        dry_run=args.dry_run,
+        allow_empty=args.allow_empty,
+    )
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from pipeline.init import write_config
+
+    path = write_config(args.folder, args.name, args.input)
+    print(f"wrote {path}; put your files in {args.folder / args.input} and run: python -m pipeline --config {path}")
     return 0
 
 
@@ -208,9 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
+    elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "run")  # `python -m pipeline mydata`: the input, positionally
     args = _parser().parse_args(argv)
     try:
-        handler = {"run": _run, "validate": _validate, "push": _push, "inspect": _inspect}[args.command]
+        handler = {"run": _run, "validate": _validate, "push": _push, "inspect": _inspect, "init": _init}[args.command]
         return handler(args)
     except PipelineError as exc:
         print(f"pipeline: error: {exc}", file=sys.stderr)

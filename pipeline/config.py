@@ -6,6 +6,7 @@ naming the key and the expected type. Nothing is silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from pipeline.errors import UsageError
+from pipeline.publish.licenses import check_license
 from pipeline.publish.splits import check_shares
 from pipeline.stage import Stage, StageConfig
 from pipeline.stages import STAGES, plugin_names, resolve_stage, stage_reference
@@ -35,7 +37,7 @@ from pipeline.stages import STAGES, plugin_names, resolve_stage, stage_reference
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
 # the card of the same data is the same wherever and however it was made.
-EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work"})
+EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work", "keep_work_steps"})
 
 
 class RunConfig(StageConfig):
@@ -56,6 +58,13 @@ class RunConfig(StageConfig):
     """Worker processes for map stages and the per-record part of global stages; 0 = one per CPU core."""
     keep_work: bool = True
     """Keep the work folder (`OUTPUT/.NAME.work`) after success, so a rerun redoes only what changed."""
+    keep_work_steps: Literal["ingest", "all"] = "ingest"
+    """What a kept work folder holds after success: `ingest` keeps only the ingested records (a rerun reads
+    no input again but redoes the stages; the folder stays about the input's size or less), `all` keeps
+    every step so a changed config redoes only the steps it affects."""
+    min_published_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
+    """A run that publishes less than this share of the records it read ends with exit 4 and a summary of
+    the top rejection reasons; 0 accepts any result, even an empty dataset."""
 
 
 class IngestConfig(StageConfig):
@@ -69,7 +78,7 @@ class IngestConfig(StageConfig):
     """Field holding the record's URL (optional in the data)."""
     max_document_bytes: int = Field(default=10_000_000, ge=1)
     """Larger documents or JSONL lines are rejected as `too_large` without being read whole."""
-    format: Literal["auto", "text", "jsonl", "csv", "parquet", "html", "warc", "arc"] = "auto"
+    format: Literal["auto", "text", "jsonl", "json", "csv", "parquet", "html", "warc", "arc"] = "auto"
     """`auto`: by suffix, then by content; a format name reads every input file as that format."""
     html_favor: Literal["precision", "balanced", "recall"] = "precision"
     """trafilatura's trade-off for HTML main-content extraction (`precision` scored the best F1)."""
@@ -77,6 +86,16 @@ class IngestConfig(StageConfig):
     """Keep the text inside `<table>` elements."""
     html_include_comments: bool = False
     """Append a page's comment section to its main text."""
+    keep_fields: list[str] | None = None
+    """Input fields other than text/id/url that pass through to the published data, typed: unset keeps
+    every field, a list keeps only those (an empty list keeps none)."""
+    duplicate_ids: Literal["fail", "prefix_source"] = "fail"
+    """Input ids seen twice: `fail` stops ingest with examples; `prefix_source` makes every input id
+    `<file>:<id>`, so per-file ids (0, 1, 2 in every shard of an export) stay unique."""
+    limit: int = Field(default=0, ge=0)
+    """Read at most this many records (0: all), for a trial run on a large input (`--limit N`)."""
+    text_unit: Literal["document", "line"] = "document"
+    """`document`: a .txt/.md file is one document; `line`: every non-blank line is one."""
     workers: int = Field(default=1, ge=1)
     """Processes extracting HTML main content in parallel; the output is the same for any value."""
 
@@ -98,7 +117,16 @@ class PublishConfig(StageConfig):
     description: str = ""
     """The card's summary paragraph."""
     license: str = "other"
-    """Hub licence id for the card's metadata."""
+    """Hub licence id for the card's metadata (checked against the Hub's list; `other` with
+    `license_name` and `license_link`)."""
+    license_name: str = ""
+    """The licence's name, for `license = "other"`."""
+    license_link: str = ""
+    """A link to the licence text, for `license = "other"`."""
+    tags: list[str] = []
+    """Free-form Hub tags for the card's metadata."""
+    homepage: str = ""
+    """The dataset's homepage, in the card."""
     task_categories: list[str] = ["text-generation"]
     """Hub task categories for the card's metadata."""
     max_shard_bytes: int = Field(default=500_000_000, ge=1)
@@ -113,6 +141,11 @@ class PublishConfig(StageConfig):
     """Dataset version, in the card and `croissant.json`."""
     citation: str = ""
     """BibTeX for the card's Citation section and Croissant `citeAs` (omitted when empty)."""
+
+    @field_validator("license")
+    @classmethod
+    def _check_license(cls, value: str) -> str:
+        return check_license(value)
 
     @field_validator("splits")
     @classmethod
@@ -178,40 +211,57 @@ class Config(BaseModel):
         data = {section: dict(values) if isinstance(values, dict) else values for section, values in data.items()}
         if stages is not None:
             data.setdefault("run", {})["stages"] = [s if isinstance(s, str) else stage_reference(s) for s in stages]
+        # Every mistake at once, so a config is fixed in one round.
+        errors: list[str] = []
         run = data.get("run", {})
         if not isinstance(run, dict):
             raise UsageError(f"{source}: [run] must be a table of keys, got {type(run).__name__}")
+        run_config: RunConfig | None = None
         try:
             run_config = RunConfig.model_validate(run)
         except ValidationError as exc:
-            raise UsageError(_describe(exc.errors()[0], source, "run", RunConfig)) from exc
-        try:
-            classes = [
-                resolve_stage(given) if not isinstance(given, str) else resolve_stage(reference)
-                for reference, given in zip(run_config.stages, stages or run_config.stages, strict=True)
-            ]
-        except UsageError as exc:
-            raise UsageError(f"{source}: {exc}") from exc
-        names = [stage.name for stage in classes]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise UsageError(f"{source}: run.stages lists the stage {twice[0]!r} twice: {run_config.stages}")
+            errors += [_describe(error, source, "run", RunConfig) for error in exc.errors()]
+        classes: list[type[Stage]] = []
+        if run_config is not None:
+            try:
+                classes = [
+                    resolve_stage(given) if not isinstance(given, str) else resolve_stage(reference)
+                    for reference, given in zip(run_config.stages, stages or run_config.stages, strict=True)
+                ]
+            except UsageError as exc:
+                errors.append(f"{source}: {exc}")
+            names = [stage.name for stage in classes]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                errors.append(f"{source}: run.stages lists the stage {twice[0]!r} twice: {run_config.stages}")
         models: dict[str, type[StageConfig]] = {name: stage.config_class for name, stage in STAGES.items()}
         models.update({stage.name: stage.config_class for stage in classes})
         valid = ["run", "ingest", *models, "validate", "publish"]
         for section in data:
             if section not in valid:
                 hint = "" if section not in plugin_names() else f" (the plugin stage {section!r} is not in run.stages)"
-                raise UsageError(f"{source}: unknown section [{section}]{hint}; valid sections: {', '.join(valid)}")
+                close = difflib.get_close_matches(section, valid, n=1)
+                guess = f" did you mean [{close[0]}]?" if close else ""
+                errors.append(f"{source}: unknown section [{section}]{hint};{guess} valid sections: {', '.join(valid)}")
+        for name in ("ingest", "validate", "publish"):
+            values = data.get(name, {})
+            if isinstance(values, dict):
+                try:
+                    _FIXED[name].model_validate(values)
+                except ValidationError as exc:
+                    errors += [_describe(error, source, name, _FIXED[name]) for error in exc.errors()]
         sections: dict[str, StageConfig] = {}
         for name, model in models.items():
             values = data.pop(name, {})
             if not isinstance(values, dict):
-                raise UsageError(f"{source}: [{name}] must be a table of keys, got {type(values).__name__}")
+                errors.append(f"{source}: [{name}] must be a table of keys, got {type(values).__name__}")
+                continue
             try:
                 sections[name] = model.model_validate(values)
             except ValidationError as exc:
-                raise UsageError(_describe(exc.errors()[0], source, name, model)) from exc
+                errors += [_describe(error, source, name, model) for error in exc.errors()]
+        if errors:
+            raise UsageError("\n".join(errors))
         root = Path.cwd() if base_dir is None else Path(base_dir)
         try:
             config = cls.model_validate({**data, "sections": sections, "base_dir": root}, context={"classes": classes})
@@ -296,10 +346,14 @@ def _describe(error: dict[str, Any], source: str, section: str, model: type[Base
     loc = [str(p) for p in error["loc"]]
     key = ".".join([section, *loc]) if section else ".".join(loc)
     if error["type"] == "extra_forbidden":
-        valid = ", ".join(model.model_fields) if model else ""
-        return f"{source}: unknown key '{key}'; valid keys in [{section}]: {valid}"
+        valid = list(model.model_fields) if model else []
+        close = difflib.get_close_matches(loc[-1], valid, n=1) if loc else []
+        guess = f"did you mean '{section}.{close[0]}'? " if close else ""
+        return f"{source}: unknown key '{key}'; {guess}valid keys in [{section}]: {', '.join(valid)}"
     given = error.get("input")
-    return f"{source}: {key}: {error['msg'].lower()}, got {given!r} ({type(given).__name__})"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    return f"{source}: {key}: {message}, got {given!r} ({type(given).__name__})"
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

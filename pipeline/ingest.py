@@ -6,6 +6,7 @@ cannot be read at all, or holds no records, still leaves one ledger row, so noth
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,13 +15,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline import extra_fields
 from pipeline.config import IngestConfig
+from pipeline.errors import InputError
 from pipeline.fingerprint import sha256_of
 from pipeline.readers import discover, reader_for
 from pipeline.readers.base import Pending, RawRecord
 from pipeline.readers.compression import corrupt_stream_errors
 from pipeline.readers.finisher import Finisher
 from pipeline.records import LEDGER_SCHEMA, METADATA_NAMES, RECORD_SCHEMA, record_id
+from pipeline.seen_ids import SeenIds
 
 STAGE = "ingest"
 
@@ -40,6 +44,14 @@ class IngestBatch:
     # Archive records that are not documents (WARC warcinfo/request/metadata, ARC filedesc), by
     # type: counted here, never rows.
     skipped: Counter[str] = field(default_factory=Counter)
+    # The merged Arrow type of the records' own fields seen so far (see extra_fields.py).
+    fields_type: pa.StructType = field(default_factory=lambda: pa.struct([]))
+
+
+# Reasons that say the config does not fit the file (not that one record is bad): a file whose first
+# records all fail this way stops the run at once instead of filling the ledger.
+CONFIG_REASONS = frozenset({"missing_text"})
+_CONFIG_PROBE = 20
 
 
 def note_skipped(notes: dict[str, Any], skipped: dict[str, int]) -> None:
@@ -51,20 +63,81 @@ def note_skipped(notes: dict[str, Any], skipped: dict[str, int]) -> None:
         notes["skipped_non_document_records"] = dict(sorted(total.items()))
 
 
-def list_inputs(root: Path, exclude: list[Path]) -> list[InputFile]:
+_GLOB_CHARS = frozenset("*?[")
+
+
+def split_glob(path: Path) -> tuple[Path, str | None]:
+    """`data/*/part-*.jsonl` -> (data, "*/part-*.jsonl"): the folder to walk and the pattern to keep."""
+    parts = path.parts
+    for index, part in enumerate(parts):
+        if _GLOB_CHARS & set(part):
+            return Path(*parts[:index]), "/".join(parts[index:])
+    return path, None
+
+
+def is_tool_output(folder: Path) -> bool:
+    """A folder this tool wrote: a published dataset, a run report, or a work folder."""
+    return (
+        (folder / "croissant.json").is_file()
+        or ((folder / "run.json").is_file() and (folder / "rejected.parquet").is_file())
+        or (folder.name.startswith(".") and folder.name.endswith(".work"))
+    )
+
+
+def list_inputs(root: Path, exclude: list[Path], pattern: str | None = None) -> list[InputFile]:
+    """The input files, skipping folders this tool wrote (an output folder inside the input is never read back)."""
     files = []
+    outputs: dict[Path, bool] = {}
+
+    def inside_output(path: Path) -> bool:
+        for parent in path.relative_to(root).parents:
+            folder = root / parent
+            if folder != root and outputs.setdefault(folder, is_tool_output(folder)):
+                return True
+        return False
+
     for path in discover(root, exclude):
         relative = path.name if root.is_file() else path.relative_to(root).as_posix()
+        if not root.is_file() and inside_output(path):
+            continue
+        if pattern is not None and not fnmatch.fnmatchcase(relative, pattern):
+            continue
         files.append(InputFile(path, relative, path.stat().st_size, sha256_of(path)))
     return files
 
 
 @dataclass
 class _Columns:
+    config: IngestConfig
     kept: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in RECORD_SCHEMA.names})
     rejected: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in LEDGER_SCHEMA.names})
     skipped: Counter[str] = field(default_factory=Counter)
     kept_bytes: int = 0
+    # Input ids seen so far (12 bytes each), to stop at a repeat.
+    seen_ids: SeenIds = field(default_factory=SeenIds)
+    pending_ids: list[tuple[str, str, str]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    fields_type: pa.StructType = field(default_factory=lambda: pa.struct([]))
+    first_file: dict[str, str] = field(default_factory=dict)
+
+    def _id(self, file: str, source: str, record: RawRecord) -> str:
+        if not record.id:
+            return record_id(source)
+        rid = record.id if self.config.duplicate_ids == "fail" else f"{file}:{record.id}"
+        if record.reason is None:
+            self.pending_ids.append((rid, file, source))
+        return rid
+
+    def _fields(self, record: RawRecord, metadata: dict[str, Any]) -> str | None:
+        fields = dict(record.fields or {})
+        # Columns naming a title or date fill the metadata struct rather than a column of their own.
+        for name in ("title", "date"):
+            if isinstance(fields.get(name), str) and metadata[name] is None:
+                metadata[name] = fields.pop(name)
+        keep = self.config.keep_fields
+        if keep is not None:
+            fields = {k: v for k, v in fields.items() if k in keep}
+        return extra_fields.to_json(fields)
 
     def __len__(self) -> int:
         return len(self.kept["id"]) + len(self.rejected["id"])
@@ -74,7 +147,7 @@ class _Columns:
             self.skipped[record.skipped] += 1
             return
         source = file if record.number is None else f"{file}#{record.number}"
-        rid = record.id if record.id else record_id(source)
+        rid = self._id(file, source, record)
         text = record.text
         reason, detail = record.reason, record.detail
         if reason is None and (text is None or not text.strip()):
@@ -83,7 +156,16 @@ class _Columns:
             row = self.kept
             self.kept_bytes += len(text or "")
             metadata = {name: getattr(record, name) for name in METADATA_NAMES}
-            values = {"id": rid, "text": text, "source": source, "url": record.url, "file": file, "metadata": metadata}
+            fields = self._fields(record, metadata)
+            values = {
+                "id": rid,
+                "text": text,
+                "source": source,
+                "url": record.url,
+                "file": file,
+                "metadata": metadata,
+                "fields": fields,
+            }
         else:
             row = self.rejected
             values = {
@@ -100,17 +182,44 @@ class _Columns:
         for name, value in values.items():
             row[name].append(value)
 
+    def check_ids(self) -> None:
+        """Check the ids read since the last call against all earlier ones (one vectorised lookup)."""
+        pending, self.pending_ids = self.pending_ids, []
+        repeats = self.seen_ids.add([rid for rid, _, _ in pending], [file for _, file, _ in pending])
+        for position, earlier in repeats:
+            rid, file, source = pending[position]
+            where = f"in {file}" if earlier == file else f"in {earlier} and {file}"
+            self.duplicates.append(f"id {rid!r} appears twice ({where}; second at {source})")
+
     def flush(self) -> IngestBatch:
+        self.check_ids()
+        self._merge_field_types()
         batch = IngestBatch(
             pa.RecordBatch.from_pydict(self.kept, schema=RECORD_SCHEMA),
             pa.RecordBatch.from_pydict(self.rejected, schema=LEDGER_SCHEMA),
             self.skipped,
+            self.fields_type,
         )
         self.kept = {n: [] for n in RECORD_SCHEMA.names}
         self.rejected = {n: [] for n in LEDGER_SCHEMA.names}
         self.skipped = Counter()
         self.kept_bytes = 0
         return batch
+
+    def _merge_field_types(self) -> None:
+        """Merge the field types of this batch's records, file by file, into the run's."""
+        by_file: dict[str, list[str]] = {}
+        for file, value in zip(self.kept["file"], self.kept["fields"], strict=True):
+            if value is not None:
+                by_file.setdefault(file, []).append(value)
+        for file, values in by_file.items():
+            try:
+                type_ = extra_fields.infer(values)
+            except extra_fields.FieldTypeConflict as exc:
+                raise InputError(
+                    f"{file}: {exc}; make the field one type, or leave it out with ingest.keep_fields"
+                ) from None
+            self.fields_type = extra_fields.merge_file_types(self.fields_type, type_, file, self.first_file)
 
 
 def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pending]:
@@ -120,8 +229,8 @@ def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pend
             None,
             None,
             reason="unsupported_format",
-            detail="no reader for this file type (.txt .md .jsonl .csv .parquet .html .htm .warc .wet .arc, "
-            "optionally .gz/.zst/.bz2/.xz) and its content is not recognised; convert it, set ingest.format, "
+            detail="no reader for this file type (.txt .md .jsonl .ndjson .json .csv .parquet .html .htm .warc .wet "
+            ".arc, optionally .gz/.zst/.bz2/.xz) and its content is not recognised; convert it, set ingest.format, "
             "or move it out of the input folder",
         )
         return
@@ -162,14 +271,75 @@ def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pend
         yield RawRecord(None, None, reason="empty", detail=detail)
 
 
+class _ConfigProbe:
+    """Stops the run when a file's first records all say the config does not fit it (no text field)."""
+
+    def __init__(self) -> None:
+        self.file: str | None = None
+        self.fitting = 0
+        self.misfits = 0
+        self.detail = ""
+
+    def see(self, file: str, record: RawRecord) -> None:
+        if file != self.file:
+            self.close()
+            self.file, self.fitting, self.misfits, self.detail = file, 0, 0, ""
+        if record.skipped is not None or self.fitting:
+            return
+        if record.reason in CONFIG_REASONS:
+            self.misfits += 1
+            self.detail = self.detail or record.detail
+            if self.misfits >= _CONFIG_PROBE:
+                self.close()
+        else:
+            self.fitting += 1
+
+    def close(self) -> None:
+        if self.file is not None and self.misfits and not self.fitting:
+            raise InputError(
+                f"{self.file}: {self.detail} (e.g. --set ingest.text_field=NAME); ingest stopped before "
+                "any work was done"
+            )
+
+
+def _duplicate_error(config: IngestConfig, duplicates: list[str]) -> InputError:
+    examples = "; ".join(duplicates[:3])
+    if config.duplicate_ids == "fail":
+        fix = (
+            'set ingest.duplicate_ids = "prefix_source" to make each id "<file>:<id>", or ingest.id_field = "" '
+            "to let the pipeline derive ids from the source"
+        )
+    else:
+        fix = 'ids repeat inside one file; fix the input or set ingest.id_field = "" to derive ids from the source'
+    return InputError(f"input ids are not unique: {examples}; {fix}")
+
+
 def ingest(files: list[InputFile], config: IngestConfig, batch_size: int) -> Iterator[IngestBatch]:
-    """Batches of at most `batch_size` records (kept + rejected) or ~64 MB of text, in input order."""
-    columns = _Columns()
+    """Batches of at most `batch_size` records (kept + rejected) or ~64 MB of text, in input order.
+
+    Raises InputError as soon as the config does not fit a file or an input id repeats, so a
+    misconfigured run stops within seconds instead of after every stage.
+    """
+    columns = _Columns(config)
+    probe = _ConfigProbe()
     tagged = ((file.relative, record) for file in files for record in _records(file, config))
+    records = 0
     with Finisher[str](config) as finisher:
         for relative, record in finisher.finish(tagged):
+            probe.see(relative, record)
             columns.add(relative, record)
+            if record.skipped is None:
+                records += 1
             if len(columns) >= batch_size or columns.kept_bytes >= 64 << 20:
+                columns.check_ids()
+                if columns.duplicates:
+                    raise _duplicate_error(config, columns.duplicates)
                 yield columns.flush()
+            if config.limit and records >= config.limit:
+                break
+    probe.close()
+    columns.check_ids()
+    if columns.duplicates:
+        raise _duplicate_error(config, columns.duplicates)
     if len(columns):
         yield columns.flush()

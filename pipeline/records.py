@@ -54,9 +54,12 @@ RECORD_FIELDS: list[pa.Field] = [
     # parsed back reliably because file names may contain '#'. Not published.
     pa.field("file", pa.string(), nullable=False),
     described("metadata", METADATA_TYPE, _metadata_description()),
+    # The input's other fields as one JSON object (null when it has none): they ride through the
+    # stages as one opaque column and become typed published columns at publish (see extra_fields.py).
+    pa.field("fields", pa.string(), nullable=True),
 ]
 RECORD_SCHEMA = pa.schema(RECORD_FIELDS)
-INTERNAL_COLUMNS = frozenset({"file"})
+INTERNAL_COLUMNS = frozenset({"file", "fields"})
 
 LEDGER_SCHEMA = pa.schema(
     [

@@ -37,6 +37,7 @@ def make_batch(records: Iterable[str | Mapping[str, Any]], *, file: str = "test.
         row.setdefault("file", file)
         row.setdefault("url", None)
         row.setdefault("metadata", None)
+        row.setdefault("fields", None)  # the input's other fields, as ingest carries them (JSON or null)
         extra.update(dict.fromkeys(k for k in row if k not in RECORD_SCHEMA.names))
         rows.append(row)
     table = pa.Table.from_pylist(rows)

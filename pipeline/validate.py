@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Features
@@ -30,6 +31,8 @@ MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
 
 CHECKS = [
+    "files",
+    "not_empty",
     "card_front_matter",
     "configs_match_files",
     "features_match_parquet",
@@ -73,6 +76,11 @@ class Report:
     failures: Counter[str] = field(default_factory=Counter)
     problems: dict[str, list[Problem]] = field(default_factory=lambda: defaultdict(list))
     rows: int = 0
+    # Checks that do not apply to this folder (e.g. no croissant.json), with the reason.
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, check: str, reason: str) -> None:
+        self.skipped[check] = reason
 
     def add(self, problem: Problem) -> None:
         self.failures[problem.check] += 1
@@ -84,9 +92,11 @@ class Report:
         return not self.failures
 
     def to_text(self) -> str:
+        ran = len(CHECKS) - len(self.skipped)
+        not_run = [f"  not checked: {check} ({reason})" for check, reason in self.skipped.items()]
         if self.ok:
-            return f"validate {self.folder}: OK ({self.rows:,} rows, {len(CHECKS)} checks passed)"
-        lines = [f"validate {self.folder}: FAILED ({len(self.failures)} of {len(CHECKS)} checks failed)"]
+            return "\n".join([f"validate {self.folder}: OK ({self.rows:,} rows, {ran} checks passed)", *not_run])
+        lines = [f"validate {self.folder}: FAILED ({len(self.failures)} of {ran} checks failed)"]
         for check in CHECKS:
             count = self.failures.get(check, 0)
             if not count:
@@ -95,7 +105,7 @@ class Report:
             lines += [f"    {p.line()}" for p in self.problems[check]]
             if count > len(self.problems[check]):
                 lines.append(f"    … and {count - len(self.problems[check])} more")
-        return "\n".join(lines)
+        return "\n".join(lines + not_run)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -107,6 +117,7 @@ class Report:
                     {
                         "name": check,
                         "passed": not self.failures.get(check),
+                        "skipped": self.skipped.get(check),
                         "failures": self.failures.get(check, 0),
                         "problems": [asdict(p) for p in self.problems.get(check, [])],
                     }
@@ -127,10 +138,12 @@ class Report:
             tests=str(len(CHECKS)),
             failures=str(failed),
             errors="0",
-            skipped="0",
+            skipped=str(len(self.skipped)),
         )
         for check in CHECKS:
             case = ET.SubElement(suite, "testcase", classname="pipeline.validate", name=check)
+            if check in self.skipped:
+                ET.SubElement(case, "skipped", message=self.skipped[check])
             count = self.failures.get(check, 0)
             if count:
                 problems = self.problems[check]
@@ -185,37 +198,92 @@ def _check_card(folder: Path, meta: dict[str, Any], splits: dict[str, list[Path]
         rows = 0
         for path in files:
             rel = path.relative_to(folder).as_posix()
-            parquet = pq.ParquetFile(path)
+            parquet = _open_parquet(path, rel, report)
+            if parquet is None:
+                continue
             rows += parquet.metadata.num_rows
             actual = Features.from_arrow_schema(parquet.schema_arrow.remove_metadata())
             if card_features is not None and actual != card_features:
-                report.add(
-                    Problem(
-                        "features_match_parquet",
-                        f"Parquet columns {dict(actual)} differ from the card's features {dict(card_features)}",
-                        file=rel,
-                    )
-                )
+                for difference in feature_differences(actual, card_features)[:MAX_PROBLEMS_PER_CHECK]:
+                    report.add(Problem("features_match_parquet", difference, file=rel))
         declared = card_splits.get(split, {}).get("num_examples")
-        if declared != rows:
-            report.add(
-                Problem("num_examples", f"split '{split}': the card says {declared} rows, the files hold {rows}")
-            )
+        if not card_splits:
+            report.skip("num_examples", "the card has no dataset_info.splits")
+        elif declared != rows:
+            said = "gives no row count" if declared is None else f"says {declared} rows"
+            report.add(Problem("num_examples", f"split '{split}': the card {said}, the files hold {rows}"))
     for split in sorted(set(card_splits) - set(splits), key=str):
         report.add(Problem("num_examples", f"the card lists split '{split}' but `configs` gives it no files"))
-    total_rows = sum(pq.ParquetFile(p).metadata.num_rows for files in splits.values() for p in files)
+    total_rows = sum(
+        parquet.metadata.num_rows
+        for files in splits.values()
+        for p in files
+        if (parquet := _open_parquet(p, None, None)) is not None
+    )
     size = sum(p.stat().st_size for files in splits.values() for p in files)
-    if info.get("download_size") != size:
+    if "download_size" not in info:
+        report.skip("download_size", "the card has no dataset_info.download_size")
+    elif info.get("download_size") != size:
         report.add(Problem("download_size", f"the card says {info.get('download_size')} bytes, files total {size}"))
     expected = size_category(total_rows)
-    if meta.get("size_categories") != [expected]:
+    if "size_categories" not in meta:
+        report.skip("size_categories", "the card has no size_categories")
+    elif meta.get("size_categories") != [expected]:
         report.add(
             Problem("size_categories", f"the card says {meta.get('size_categories')}, {total_rows} rows is {expected}")
         )
 
 
-def validate_folder(folder: Path, model: Any) -> Report:
+def feature_differences(actual: Features, card: Features) -> list[str]:
+    """One short line per difference between the files' columns and the card's features."""
+    lines = [f"extra column `{name}` (not in the card's features)" for name in actual if name not in card]
+    lines += [f"missing column `{name}` (the card lists it)" for name in card if name not in actual]
+    for name in actual:
+        if name in card and actual[name] != card[name]:
+            lines.append(f"column `{name}` is {_short(actual[name])} in the files, {_short(card[name])} in the card")
+    if not lines and list(actual) != list(card):
+        lines.append(f"columns are in another order than the card's: {list(actual)} vs {list(card)}")
+    return lines
+
+
+def _short(feature: Any) -> str:
+    text = str(getattr(feature, "dtype", None) or type(feature).__name__)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _open_parquet(path: Path, rel: str | None, report: Report | None) -> pq.ParquetFile | None:
+    """The Parquet file, or None with a `files` problem when it is empty, damaged or not Parquet."""
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        if report is not None:
+            report.add(Problem("files", f"not a readable Parquet file: {str(exc)[:200]}", file=rel))
+        return None
+
+
+def _check_files(folder: Path, report: Report) -> None:
+    """Symlinks and files outside the dataset layout are failures: push would upload them."""
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.is_symlink():
+            report.add(Problem("files", "is a symbolic link; datasets must hold regular files only", file=rel))
+        elif path.is_file() and not in_layout(rel):
+            message = "is outside the dataset layout (README.md, croissant.json, data/*.parquet, plots)"
+            report.add(Problem("files", message, file=rel))
+
+
+_LAYOUT = re.compile(r"^(README\.md|croissant\.json|\.gitattributes|data/.+\.parquet|[A-Za-z0-9_./-]+\.(png|svg|jpg))$")
+
+
+def in_layout(rel: str) -> bool:
+    return bool(_LAYOUT.match(rel))
+
+
+def validate_folder(folder: Path, model: Any, *, allow_empty: bool = False) -> Report:
     report = Report(folder=str(folder))
+    _check_files(folder, report)
     readme = folder / "README.md"
     meta: dict[str, Any] = {}
     splits: dict[str, list[Path]] = {}
@@ -231,10 +299,18 @@ def validate_folder(folder: Path, model: Any) -> Report:
         files = sorted({p for fs in splits.values() for p in fs})
     else:
         files = sorted(folder.rglob("*.parquet"))
+    files = [p for p in files if not p.is_symlink()]
     languages = _check_rows(folder, files, model, report)
-    _check_croissant(folder, files, splits, report)
+    if report.rows == 0 and not allow_empty:
+        report.add(Problem("not_empty", "the dataset holds no rows; pass --allow-empty if that is intended"))
+    if (folder / croissant.FILE_NAME).exists() or _card_promises_croissant(readme):
+        _check_croissant(folder, files, splits, report)
+    else:
+        report.skip("croissant", "no croissant.json")
     _check_images(folder, readme, report)
-    if meta and languages is not None:
+    if meta and "language" not in meta:
+        report.skip("language_list", "the card has no language list")
+    elif meta and languages is not None:
         card_languages = sorted(meta.get("language") or [])
         data_languages = sorted(languages)
         if card_languages != data_languages:
@@ -249,23 +325,29 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
     languages: set[str] | None = None
     for path in files:
         rel = path.relative_to(folder).as_posix()
-        parquet = pq.ParquetFile(path)
+        parquet = _open_parquet(path, rel, report)
+        if parquet is None:
+            continue
         offset = 0
-        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+        for batch in _batches(parquet, rel, report):
             if "language" in batch.schema.names:
                 languages = languages or set()
                 languages |= {hub_language(c) for c in pc.unique(batch.column("language")).to_pylist() if c}
             if "id" in batch.schema.names:
                 finder.collect(key_of(i or "") for i in batch.column("id").to_pylist())
             for failure in schema_failures(model, batch.to_pandas()):
+                column, value = failure.column, failure.value
+                if failure.check == "column_in_dataframe":
+                    # pandera names the schema as the column and the missing column as the value.
+                    column, value = str(value), None
                 report.add(
                     Problem(
                         "schema",
-                        f"check {failure.check}",
+                        plain_check(failure.check, column),
                         file=rel,
                         row=None if failure.row is None else offset + failure.row,
-                        column=failure.column,
-                        value=None if failure.value is None else repr(failure.value)[:200],
+                        column=None if failure.check == "column_in_dataframe" else column,
+                        value=_shown(value),
                     )
                 )
             offset += batch.num_rows
@@ -274,7 +356,10 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
     if finder.repeats:
         for path in files:
             rel = path.relative_to(folder).as_posix()
-            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            try:
+                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            except (OSError, ValueError, pa.ArrowException):
+                continue  # reported by `files`
             for row, value in enumerate(ids):
                 first = finder.visit(key_of(value or ""), f"{rel} row {row}")
                 if first is not None:
@@ -289,6 +374,53 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
                         )
                     )
     return languages
+
+
+def _card_promises_croissant(readme: Path) -> bool:
+    """A card this tool wrote says the folder holds croissant.json; another tool's card need not."""
+    try:
+        return f"`{croissant.FILE_NAME}`" in readme.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def _batches(parquet: pq.ParquetFile, rel: str, report: Report) -> Any:
+    try:
+        yield from parquet.iter_batches(batch_size=CHUNK_ROWS)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        report.add(Problem("files", f"damaged Parquet data: {str(exc)[:200]}", file=rel))
+
+
+_PLAIN = [
+    (re.compile(r"^column_in_dataframe$"), "the column `{column}` is missing"),
+    (re.compile(r"^column_in_schema$"), "the column `{column}` is not in the schema"),
+    (re.compile(r"^not_nullable$"), "`{column}` is empty (null) where a value is required"),
+    (re.compile(r"^dtype\('?(.*?)'?\)$"), "`{column}` must be of type {0}"),
+    (re.compile(r"^str_matches\('?(.*?)'?\)$"), "`{column}` does not match the pattern {0}"),
+    (re.compile(r"^str_length\((.*)\)$"), "`{column}` has the wrong length ({0})"),
+    (re.compile(r"^greater_than_or_equal_to\((.*)\)$"), "`{column}` must be at least {0}"),
+    (re.compile(r"^greater_than\((.*)\)$"), "`{column}` must be more than {0}"),
+    (re.compile(r"^less_than_or_equal_to\((.*)\)$"), "`{column}` must be at most {0}"),
+    (re.compile(r"^in_range\((.*)\)$"), "`{column}` must be in the range {0}"),
+    (re.compile(r"^field_uniqueness$"), "`{column}` must be unique"),
+]
+
+
+def plain_check(check: str, column: str | None) -> str:
+    """A pandera check name in plain words, naming the column."""
+    for pattern, words in _PLAIN:
+        match = pattern.match(check)
+        if match:
+            return words.format(*match.groups(), column=column or "?")
+    return f"`{column}` fails the check {check}" if column else f"fails the check {check}"
+
+
+def _shown(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return "missing"
+    return repr(value)[:200]
 
 
 def _check_images(folder: Path, readme: Path, report: Report) -> None:

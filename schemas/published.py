@@ -21,8 +21,8 @@ class PublishedRecord(pa.DataFrameModel):
     # its field types are enforced by the dataset features, so here only its presence is allowed.
     metadata: Series[object] = pa.Field(nullable=True, required=False)
     # langdetect codes: ISO 639-1, plus a region for Chinese ("zh-cn", "zh-tw").
-    language: Series[str] = pa.Field(str_matches=r"^[a-z]{2,3}(-[a-z]{2})?$", nullable=False)
-    language_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False)
+    language: Series[str] = pa.Field(str_matches=r"^[a-z]{2,3}(-[a-z]{2})?$", nullable=False, required=False)
+    language_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=False, required=False)
     # clean, pii and quality stages (absent when those stages do not run).
     removed_lines: Series[int] = pa.Field(ge=0, nullable=False, required=False)
     pii: Series[object] = pa.Field(nullable=False, required=False)

@@ -23,13 +23,14 @@ def test_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as exc:
         load_config(path)
     assert str(exc.value) == (
-        f"{path}: unknown key 'language.language'; valid keys in [language]: "
+        f"{path}: unknown key 'language.language'; did you mean 'language.languages'? valid keys in [language]: "
         "languages, min_language_score, max_chars, seed, backend"
     )
 
 
 def test_unknown_section_lists_the_valid_sections(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"unknown section \[langauge\]; valid sections: run, ingest"):
+    expected = r"unknown section \[langauge\]; did you mean \[language\]\? valid sections: run, ingest"
+    with pytest.raises(UsageError, match=expected):
         load_config(write(tmp_path / "p.toml", "[langauge]\nx = 1\n"))
 
 

@@ -47,7 +47,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_and_keep(corpus: Path, output: Path, keep: Path, workers: int, batch_size: int, **kwargs) -> RunResult:
-    config = make_config(corpus, output, "ds", [f"run.batch_size={batch_size}"])
+    config = make_config(corpus, output, "ds", [f"run.batch_size={batch_size}", "run.keep_work_steps='all'"])
     result = Runner(config, workers=workers, **kwargs).run()
     shutil.copytree(result.dataset, keep / "dataset")
     shutil.copy(result.report / "rejected.parquet", keep / "rejected.parquet")
@@ -91,8 +91,9 @@ def test_rerun_reuses_the_work_folder_and_gives_the_same_bytes(corpus: Path, tmp
 
 def test_changed_stage_config_redoes_only_that_step_and_later(corpus: Path, tmp_path: Path) -> None:
     output = tmp_path / "out"
-    Runner(make_config(corpus, output, "ds", ["run.batch_size=50"]), workers=1).run()
-    changed = make_config(corpus, output, "ds", ["run.batch_size=50", 'language.languages=["en", "de"]'])
+    keep_all = "run.keep_work_steps='all'"
+    Runner(make_config(corpus, output, "ds", ["run.batch_size=50", keep_all]), workers=1).run()
+    changed = make_config(corpus, output, "ds", ["run.batch_size=50", keep_all, 'language.languages=["en", "de"]'])
     result = Runner(changed, workers=1).run()
     run = json.loads((result.report / "run.json").read_text())
     reused = {step["step"]: step["reused"] for step in run["execution"]["steps"]}

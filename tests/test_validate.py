@@ -79,7 +79,11 @@ def test_empty_text_fails(published: Path, tmp_path: Path, capsys) -> None:
     # The rewritten shard's size changed too, and with it the sha256 croissant.json records.
     assert set(failed) == {"schema", "download_size", "croissant"}
     problem = failed["schema"]["problems"][0]
-    assert (problem["row"], problem["column"], problem["message"]) == (4, "text", "check text_not_blank")
+    assert (problem["row"], problem["column"], problem["message"]) == (
+        4,
+        "text",
+        "`text` fails the check text_not_blank",
+    )
 
 
 def test_card_language_and_features_must_match_the_data(published: Path, tmp_path: Path, capsys) -> None:

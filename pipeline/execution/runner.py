@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
 
-from pipeline import __version__
+from pipeline import __version__, extra_fields
 from pipeline.config import Config
-from pipeline.errors import UsageError, ValidationFailed
+from pipeline.errors import TooFewPublished, UsageError, ValidationFailed
 from pipeline.execution.plan import Step, build_plan, build_steps
 from pipeline.execution.pool import (
     EMPTY_FACTS,
@@ -53,7 +53,7 @@ from pipeline.execution.workdir import (
     write_json,
     write_shard,
 )
-from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped
+from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped, split_glob
 from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
 from pipeline.publish.card import StageCount
 from pipeline.publish.dataset import DatasetWriter, RunFacts
@@ -136,10 +136,31 @@ class RunResult:
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
             lines.append(
-                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun redoes only what "
-                "changed; --fresh or run.keep_work = false to drop it)"
+                f"work folder: {self.work_dir} ({self.work_bytes / 1e6:,.1f} MB, kept so a rerun need not read the "
+                'input again; run.keep_work_steps = "all" keeps every step, run.keep_work = false nothing)'
             )
         return "\n".join(lines)
+
+
+# What to try when most records go for one reason (the summary of a run that published too little).
+_HINTS = {
+    "missing_text": "set ingest.text_field to the field that holds the text",
+    "unsupported_format": "set ingest.format, convert the files, or move them out of the input",
+    "empty": "the records have no text; check ingest.text_field",
+    "language": "the texts are in other languages: add them to language.languages",
+    "language_uncertain": "lower language.min_language_score",
+    "no_language": "the texts have no letters; drop `language` from run.stages",
+    "exact_duplicate": "the input repeats itself",
+    "near_duplicate": "the input repeats itself; raise dedup_near.threshold to keep more",
+    "empty_after_clean": "clean removed every line; see clean.rule_lists",
+    "schema": "the published schema rejects them; see the detail in rejected.parquet",
+}
+
+
+def rejection_hint(reason: str) -> str:
+    if reason.startswith("quality:"):
+        return f"add {reason.split(':', 1)[1]!r} to quality.disabled_rules, or set quality.filter = false"
+    return _HINTS.get(reason, "")
 
 
 def package_versions() -> dict[str, str]:
@@ -181,17 +202,23 @@ class Runner:
         self.workers = workers if workers is not None else (run.workers or default_workers())
         if self.workers < 1:
             raise UsageError(f"--workers {self.workers}: must be at least 1")
-        self.input_root = config.resolve(run.input)
+        self.input_root, self.input_pattern = split_glob(config.resolve(run.input))
         self.output_dir = config.resolve(run.output)
         self.name = run.name
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
         if not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
+        if self.input_root.is_dir() and self.output_dir.resolve() == self.input_root.resolve():
+            raise UsageError(
+                f"output {self.output_dir} is the input folder; the published dataset would be read back as "
+                "input on the next run: pass --output OTHER_FOLDER (e.g. dist next to the input)"
+            )
         self.plan = build_plan(config)
         self.stages = self.plan.stages
         self.model = self.plan.model
         self.published_fields = self.plan.published_fields
+        # The pipeline's own columns; the input's own fields join them at publish, once ingest has typed them.
         self.features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in self.published_fields]))
         self.published_schema = self.features.arrow_schema
 
@@ -212,9 +239,12 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            files = list_inputs(self.input_root, exclude=[self.output_dir])
+            files = list_inputs(self.input_root, exclude=[self.output_dir], pattern=self.input_pattern)
             if not files:
-                raise UsageError(f"input {self.input_root} holds no files (hidden files are skipped)")
+                what = f"no files match {self.input_pattern!r} under" if self.input_pattern else "no files in"
+                raise UsageError(
+                    f"{what} input {self.input_root} (hidden files and this tool's own outputs are skipped)"
+                )
             steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
             folders = [work.step(index, step) for index, step in enumerate(steps)]
             for name in work.prune(folders):
@@ -259,6 +289,10 @@ class Runner:
                     )
             result = self._publish(files, steps, folders, started)
             if self.config.run.keep_work:
+                if self.config.run.keep_work_steps == "ingest":
+                    # The stages' copies are what made the folder several times the input's size.
+                    for folder in folders[1:]:
+                        shutil.rmtree(folder, ignore_errors=True)
                 result.work_dir = self.work_root
                 result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
             succeeded = True
@@ -309,6 +343,7 @@ class Runner:
                     "in_bytes": text_bytes(batch.kept),
                     "read": dict(read),
                     "skipped": dict(batch.skipped),
+                    "fields_type": extra_fields.dump_type(batch.fields_type),
                 }
                 write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts)
             progress.update(
@@ -458,7 +493,12 @@ class Runner:
         dataset_dir.mkdir(parents=True)
         report_dir.mkdir()
         try:
-            result = self._publish_into(files, steps, folders, dataset_dir, report_dir, started)
+            try:
+                result = self._publish_into(files, steps, folders, dataset_dir, report_dir, started)
+            except TooFewPublished:
+                # The ledger says why: keep it where the user looks, but publish no dataset.
+                _replace_dir(report_dir, self.output_dir / f"{self.name}.report")
+                raise
             final_dataset = self.output_dir / self.name
             final_report = self.output_dir / f"{self.name}.report"
             _replace_dir(dataset_dir, final_dataset)
@@ -502,11 +542,23 @@ class Runner:
         ledger.close()
         side_tables.close()
 
+        # The user's own fields, typed as ingest merged them, become columns after the pipeline's.
+        fields_type = pa.struct([])
+        first_seen: dict[str, str] = {}
+        for shard in range(shards):
+            dumped = shard_facts(folders[0], shard).get("fields_type")
+            if dumped:
+                fields_type = extra_fields.merge_file_types(
+                    fields_type, extra_fields.load_type(dumped), f"shard {shard}", first_seen
+                )
+        extras = extra_fields.published_fields(fields_type, {f.name for f in self.published_fields})
+        published_fields = self.published_fields + [f for _, f in extras]
+        features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in published_fields]))
         writer = DatasetWriter(
             dataset_dir,
-            self.published_schema,
-            self.features,
-            {f.name: description_of(f) for f in self.published_fields},
+            features.arrow_schema,
+            features,
+            {f.name: description_of(f) for f in published_fields},
             self.config.publish,
         )
         final = folders[-1]
@@ -516,7 +568,7 @@ class Runner:
             if batch is None:
                 continue
             accounting.published.update(count_by_file(batch))
-            writer.write(batch)
+            writer.write(extra_fields.expand(batch, extras))
             progress.update(batch.num_rows, text_bytes(batch), 0)
         progress.close()
 
@@ -526,6 +578,7 @@ class Runner:
 
         tallies = self._tallies(steps, folders)
         records_read = sum(accounting.read.values())
+        self._check_published(records_read, sum(accounting.published.values()), tallies)
         published_shards = writer.finish(
             RunFacts(
                 name=self.name,
@@ -539,7 +592,7 @@ class Runner:
         )
         published = sum(s.num_rows for s in published_shards)
 
-        report = validate_folder(dataset_dir, self.model)
+        report = validate_folder(dataset_dir, self.model, allow_empty=self.config.run.min_published_fraction == 0)
         if not report.ok:
             raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
 
@@ -554,6 +607,26 @@ class Runner:
         )
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
         return result
+
+    def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:
+        """Exit 4 with the top rejection reasons when the run published nothing or too little."""
+        fraction = self.config.run.min_published_fraction
+        if published >= fraction * read and (published or fraction == 0):
+            return
+        reasons: Counter[tuple[str, str]] = Counter()
+        for tally in tallies:
+            for reason, n in tally.rejected.items():
+                reasons[(tally.name, reason)] += n
+        lines = [
+            f"  {n:,} x {stage}/{reason}" + (f": {hint}" if (hint := rejection_hint(reason)) else "")
+            for (stage, reason), n in reasons.most_common(5)
+        ]
+        what = "nothing" if not published else f"only {published:,}"
+        raise TooFewPublished(
+            f"published {what} of {read:,} records read (run.min_published_fraction={fraction}); "
+            f"no dataset was written. Top rejection reasons:\n" + "\n".join(lines) + "\n"
+            f"  every rejected record, with its detail: {self.output_dir / (self.name + '.report')}/rejected.parquet"
+        )
 
     def _write_report(
         self,

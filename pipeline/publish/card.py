@@ -96,6 +96,10 @@ class CardContext:
     struct_sums: dict[str, dict[str, int]] = field(default_factory=dict)
     struct_docs: dict[str, int] = field(default_factory=dict)
     duplicate_copies: int | None = None
+    license_name: str = ""
+    license_link: str = ""
+    tags: list[str] = field(default_factory=list)
+    homepage: str = ""
 
     @property
     def rows(self) -> int:
@@ -110,6 +114,12 @@ def front_matter(ctx: CardContext) -> dict[str, Any]:
         "pretty_name": _one_line(ctx.pretty_name or ctx.name),
         "license": ctx.license,
     }
+    if ctx.license == "other" and ctx.license_name:
+        meta["license_name"] = _one_line(ctx.license_name)
+    if ctx.license == "other" and ctx.license_link:
+        meta["license_link"] = _one_line(ctx.license_link)
+    if ctx.tags:
+        meta["tags"] = [_one_line(t) for t in ctx.tags]
     languages = sorted({hub_language(code) for code in ctx.languages})
     if languages:
         meta["language"] = languages
@@ -142,8 +152,25 @@ def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+# Bidi overrides/isolates, zero-width and other format (Cf) and control (Cc) characters: a value from
+# the data could reorder or hide what the card shows.
+_INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+# A value shown in the card (id, source, file name, example text) is cut after this many characters.
+MAX_CELL_CHARS = 300
+
+
+def visible(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    """`text` without invisible/bidi control characters, cut to `limit` characters with an ellipsis."""
+    text = _INVISIBLE.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def escape_cell(text: str) -> str:
     """`text` as inert inline Markdown for one table cell: one line, no HTML, no markup, no `|`."""
+    text = visible(text)
     flat = _WHITESPACE.sub(" ", text.replace("\r\n", "\n").replace("\n", " ↵ ")).strip()
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 
@@ -394,6 +421,11 @@ def _licensing(ctx: CardContext) -> str:
         if ctx.license in ("other", "unknown", "")
         else f"The publisher declares the collection under {escape_cell(ctx.license)}."
     )
+    if ctx.license == "other" and ctx.license_name:
+        declared = f"The publisher declares the collection under {escape_cell(ctx.license_name)}"
+        declared += f" ({escape_cell(ctx.license_link)})." if ctx.license_link else "."
+    if ctx.homepage:
+        declared += f" Homepage: {escape_cell(ctx.homepage)}."
     return (
         "## Licensing\n\n"
         f"{declared} The pipeline did not check or change the licences of the individual documents: each "
@@ -435,6 +467,10 @@ def linked_images(text: str) -> list[str]:
     return [t for t in targets if "://" not in t and not t.startswith("data:")]
 
 
+MAX_FRONT_MATTER_BYTES = 1_000_000
+MAX_YAML_ALIASES = 100
+
+
 def parse_front_matter(text: str) -> dict[str, Any]:
     """The YAML block between the leading '---' lines. Raises ValueError when absent or invalid."""
     if not text.startswith("---\n"):
@@ -442,8 +478,15 @@ def parse_front_matter(text: str) -> dict[str, Any]:
     end = text.find("\n---\n", 4)
     if end < 0:
         raise ValueError("README.md's YAML block has no closing '---' line")
+    block = text[4:end]
+    if len(block) > MAX_FRONT_MATTER_BYTES:
+        raise ValueError(f"README.md's YAML block is larger than {MAX_FRONT_MATTER_BYTES:,} bytes")
     try:
-        data = yaml.safe_load(text[4:end])
+        # Aliases can expand exponentially ("billion laughs"); a card needs few, so count them first.
+        aliases = sum(isinstance(token, yaml.AliasToken) for token in yaml.scan(block))
+        if aliases > MAX_YAML_ALIASES:
+            raise ValueError(f"README.md's YAML block uses {aliases} aliases (at most {MAX_YAML_ALIASES} allowed)")
+        data = yaml.safe_load(block)
     except yaml.YAMLError as exc:
         raise ValueError(f"README.md's YAML block does not parse: {exc}") from exc
     if not isinstance(data, dict):

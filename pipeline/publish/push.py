@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import UsageError, ValidationFailed
-from pipeline.validate import validate_folder
+from pipeline.validate import in_layout, validate_folder
 
 # The Hub's repo id rule: namespace/name, letters, digits, '-', '_', '.', no '--' or '..'.
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
@@ -30,11 +30,13 @@ class Upload:
 
 
 def planned_files(folder: Path) -> list[Upload]:
-    """Every file the upload sends: all files under `folder` except hidden ones (and hidden folders)."""
+    """Every file the upload sends: the regular files of the dataset layout validate accepts, no hidden ones."""
     files = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts) or path.is_symlink() or not path.is_file():
+            continue
+        if in_layout(rel.as_posix()):
             files.append(Upload(rel.as_posix(), path.stat().st_size))
     return files
 
@@ -59,13 +61,14 @@ def push(
     private: bool = False,
     revision: str | None = None,
     dry_run: bool = False,
+    allow_empty: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[Upload]:
     """Validate `folder`, then upload it as the dataset repo `repo_id` (or only list it when dry_run)."""
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; pass the published dataset folder, e.g. dist/sample")
     check_repo_id(repo_id)
-    report = validate_folder(folder, model)
+    report = validate_folder(folder, model, allow_empty=allow_empty)
     if not report.ok:
         raise ValidationFailed(f"refusing to push {folder}: it fails validation\n{report.to_text()}")
     files = planned_files(folder)

@@ -10,6 +10,7 @@ from pipeline.readers.base import RawRecord, Reader, ReaderOptions
 from pipeline.readers.compression import corrupt_stream_errors, open_binary, strip_compression
 from pipeline.readers.csv import read_csv
 from pipeline.readers.html import looks_like_html, read_html
+from pipeline.readers.json_array import read_json
 from pipeline.readers.jsonl import read_jsonl
 from pipeline.readers.parquet import read_parquet
 from pipeline.readers.text import read_text
@@ -19,6 +20,7 @@ from pipeline.readers.warc import read_warc
 FORMATS: dict[str, Reader] = {
     "text": read_text,
     "jsonl": read_jsonl,
+    "json": read_json,
     "csv": read_csv,
     "parquet": read_parquet,
     "html": read_html,
@@ -31,6 +33,7 @@ SUFFIXES: dict[str, str] = {
     ".md": "text",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".json": "json",
     ".csv": "csv",
     ".parquet": "parquet",
     ".html": "html",

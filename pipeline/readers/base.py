@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(slots=True)
@@ -29,6 +29,8 @@ class RawRecord:
     # Set for archive records that are not documents (WARC warcinfo/request/metadata...): their type.
     # Ingest counts them and makes no row of them.
     skipped: str | None = None
+    # The record's other input fields (JSON-like values), published as the user's own columns.
+    fields: dict[str, Any] | None = None
 
 
 class Pending(ABC):
@@ -53,6 +55,7 @@ class ReaderOptions(Protocol):
     html_include_tables: bool
     html_include_comments: bool
     workers: int
+    text_unit: str
 
 
 class Reader(Protocol):

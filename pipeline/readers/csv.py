@@ -61,8 +61,10 @@ def read_csv(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
                     ",".join(row)[:2000],
                 )
                 continue
+            named = {text_at, id_at, url_at}
             yield RawRecord(
                 number=number,
+                fields={header[i]: value or None for i, value in enumerate(row) if i not in named} or None,
                 text=row[text_at],
                 id=row[id_at] or None if id_at is not None else None,
                 url=row[url_at] or None if url_at is not None else None,

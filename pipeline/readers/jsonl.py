@@ -70,26 +70,38 @@ def _parse_line(raw: bytes, number: int, options: ReaderOptions) -> RawRecord:
             f"line {number} is a JSON {type(obj).__name__}, not an object",
             line[:_LEDGER_SNIPPET],
         )
+    return record_of(obj, number, options, line)
+
+
+def record_of(obj: dict[str, Any], number: int, options: ReaderOptions, line: str) -> RawRecord:
+    """The record of one JSON object; its fields other than text/id/url travel in `fields`."""
     text = obj.get(options.text_field)
+    rid = _optional_str(obj.get(options.id_field))
     if text is None:
-        keys = ", ".join(sorted(obj)[:10])
-        return reject(
-            number,
-            "missing_text",
-            f"line {number} has no '{options.text_field}' field (has: {keys}); set ingest.text_field",
-            line[:_LEDGER_SNIPPET],
-        )
+        if options.text_field in obj:
+            detail = f"line {number}: '{options.text_field}' is null"
+            rejected = reject(number, "empty", detail, line[:_LEDGER_SNIPPET])
+        else:
+            keys = ", ".join(sorted(obj)[:10])
+            detail = f"line {number} has no '{options.text_field}' field (has: {keys}); set ingest.text_field"
+            rejected = reject(number, "missing_text", detail, line[:_LEDGER_SNIPPET])
+        rejected.id = rid
+        return rejected
     if not isinstance(text, str):
-        return reject(
+        rejected = reject(
             number,
             "malformed_record",
             f"line {number}: '{options.text_field}' is a JSON {type(text).__name__}, not a string",
             line[:_LEDGER_SNIPPET],
         )
+        rejected.id = rid
+        return rejected
+    named = (options.text_field, options.id_field, options.url_field)
     return RawRecord(
         number=number,
         text=text,
-        id=_optional_str(obj.get(options.id_field)),
+        id=rid,
         url=_optional_str(obj.get(options.url_field)),
         encoding="utf-8",
+        fields={k: v for k, v in obj.items() if k not in named} or None,
     )

@@ -29,9 +29,11 @@ def read_parquet(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
             f"no column '{options.text_field}' (has: {', '.join(names[:10])}); set ingest.text_field",
         )
         return
-    wanted = [c for c in (options.text_field, options.id_field, options.url_field) if c in names]
+    named = (options.text_field, options.id_field, options.url_field)
+    wanted = [c for c in named if c in names]
+    others = [c for c in names if c not in named]
     number = 0
-    for batch in parquet.iter_batches(batch_size=1024, columns=wanted):
+    for batch in parquet.iter_batches(batch_size=1024, columns=wanted + others):
         text_col = batch.column(options.text_field)
         if not (pa.types.is_string(text_col.type) or pa.types.is_large_string(text_col.type)):
             yield reject(None, "malformed_record", f"column '{options.text_field}' is {text_col.type}, not text")
@@ -40,9 +42,10 @@ def read_parquet(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
         texts = text_col.to_pylist()
         ids = _as_strings(batch.column(options.id_field) if options.id_field in wanted else None, n)
         urls = _as_strings(batch.column(options.url_field) if options.url_field in wanted else None, n)
-        for text, rid, url in zip(texts, ids, urls, strict=True):
+        rows = batch.select(others).to_pylist() if others else [None] * n
+        for text, rid, url, fields in zip(texts, ids, urls, rows, strict=True):
             number += 1
             if text is not None and len(text) > options.max_document_bytes:
                 yield reject(number, "too_large", f"row {number} is larger than ingest.max_document_bytes")
                 continue
-            yield RawRecord(number=number, text=text if text is not None else "", id=rid, url=url)
+            yield RawRecord(number=number, text=text if text is not None else "", id=rid, url=url, fields=fields)

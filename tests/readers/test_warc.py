@@ -110,7 +110,7 @@ def test_truncated_archive_is_one_corrupt_row(run_pipeline, tmp_path: Path) -> N
     raw = gzip.decompress(WHIRLWIND.read_bytes())
     response_at = raw.index(b"WARC-Type: response")
     write(tmp_path / "in" / "cut.warc", raw[: response_at + 3000])
-    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "run.min_published_fraction=0")
     assert published_rows(result) == []
     [row] = ledger_rows(result)
     assert (row["source"], row["reason"]) == ("cut.warc#3", "corrupt_archive")
@@ -123,7 +123,7 @@ def test_pdf_and_error_responses_are_rejected_with_their_type(run_pipeline, tmp_
     archive = _warc_record("response", "http://example.org/a.pdf", pdf, "11111111-1111-1111-1111-111111111111")
     archive += _warc_record("response", "http://example.org/gone", missing, "22222222-2222-2222-2222-222222222222")
     write(tmp_path / "in" / "mixed.warc.gz", gzip.compress(archive))
-    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE, "run.min_published_fraction=0")
     rows = {r["source"]: r for r in ledger_rows(result)}
     assert rows["mixed.warc.gz#1"]["reason"] == "unsupported_content_type"
     assert "application/pdf" in rows["mixed.warc.gz#1"]["detail"]
