@@ -1,0 +1,102 @@
+"""Every duplicate_of names a published record, whatever the order of the stages (the survivors stage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import FIXTURES, read_dataset, read_ledger, write
+
+# Two real news article bodies (tests/fixtures/SOURCES.md): prose that passes every quality rule.
+_BODIES = [
+    v["article_body"] for v in json.loads((FIXTURES / "article_extraction" / "first3.json").read_text()).values()
+][1:]
+
+
+def prose(seed: int, sentences: int | None = None) -> list[str]:
+    """The non-blank lines of a real article body (seed picks which), the first `sentences` of them."""
+    lines = [line for line in _BODIES[seed % 2].split("\n") if line.strip()]
+    return lines[:sentences] if sentences else lines
+
+
+def jsonl(folder: Path, texts: dict[str, str]) -> Path:
+    return write(folder / "docs.jsonl", "".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in texts.items()))
+
+
+def check_every_duplicate_of_is_published(result) -> tuple[list[dict], set[str]]:
+    ledger = read_ledger(result).to_pylist()
+    published = set(read_dataset(result.dataset).column("id").to_pylist())
+    pointers = [row["duplicate_of"] for row in ledger if row["duplicate_of"] is not None]
+    assert pointers and all(p in published for p in pointers)
+    return ledger, published
+
+
+def test_exact_copy_is_published_when_its_twin_fails_quality(run_pipeline, tmp_path: Path) -> None:
+    # The issue's case: the first copy repeats a line (a pull quote), so quality rejects it; its twin,
+    # equal after folding whitespace but on one line, passes. Before, the twin was rejected as the
+    # duplicate of a record that was then rejected too: the text was lost from both sides.
+    lines = prose(1)
+    first = "\n".join([*lines[:4], lines[1], *lines[4:]])
+    twin = " ".join(first.split())
+    jsonl(tmp_path / "in", {"a": first, "b": twin, "c": "\n".join(prose(3))})
+    result = run_pipeline(tmp_path / "in", 'run.stages=["normalize", "dedup_exact", "language", "quality"]')
+    ledger, published = check_every_duplicate_of_is_published_or_none(result)
+    reasons = {row["id"]: (row["stage"], row["reason"]) for row in ledger}
+    assert reasons["a"][0] == "quality"
+    assert published == {"b", "c"}
+
+
+def check_every_duplicate_of_is_published_or_none(result) -> tuple[list[dict], set[str]]:
+    ledger = read_ledger(result).to_pylist()
+    published = set(read_dataset(result.dataset).column("id").to_pylist())
+    assert all(row["duplicate_of"] in published for row in ledger if row["duplicate_of"] is not None)
+    return ledger, published
+
+
+def test_exact_copies_point_at_the_published_copy_when_the_first_fails(run_pipeline, tmp_path: Path) -> None:
+    lines = prose(1)
+    first = "\n".join([*lines[:4], lines[1], *lines[4:]])
+    flat = " ".join(first.split())
+    jsonl(tmp_path / "in", {"a": first, "b": flat, "c": flat.upper().lower(), "d": "\n".join(prose(3))})
+    result = run_pipeline(tmp_path / "in", 'run.stages=["normalize", "dedup_exact", "language", "quality"]')
+    ledger, published = check_every_duplicate_of_is_published(result)
+    rows = {row["id"]: row for row in ledger}
+    assert published == {"b", "d"}
+    assert (rows["c"]["stage"], rows["c"]["reason"]) == ("dedup_exact", "exact_duplicate")
+    assert rows["c"]["duplicate_of"] == "b"
+    assert "a was rejected by a later stage" in rows["c"]["detail"]
+
+
+def test_near_copies_are_rechosen_among_those_that_pass(run_pipeline, tmp_path: Path) -> None:
+    # dedup_near before quality: the longest copy is the first choice, but it repeats a line and
+    # quality rejects it; the next copy in input order is published and the third points at it.
+    lines = prose(0)
+    longest = "\n".join([*lines, lines[1], lines[2]])
+    second = "\n".join([*lines[:-1], "The teacher wrote it down for the record."])
+    third = "\n".join([*lines[:-2], lines[-1], "It was the last of the notes in the book."])
+    jsonl(tmp_path / "in", {"x": longest, "y": second, "z": third, "w": "\n".join(prose(1))})
+    result = run_pipeline(
+        tmp_path / "in",
+        'run.stages=["normalize", "language", "dedup_near", "quality"]',
+        "dedup_near.bands=32",
+        "dedup_near.rows=4",
+        "dedup_near.threshold=0.7",
+    )
+    ledger, published = check_every_duplicate_of_is_published(result)
+    rows = {row["id"]: row for row in ledger}
+    assert rows["x"]["stage"] == "quality"
+    assert (rows["z"]["reason"], rows["z"]["duplicate_of"]) == ("near_duplicate", "y")
+    assert published == {"y", "w"}
+    counts = dict(
+        zip(*(read_dataset(result.dataset).column(c).to_pylist() for c in ("id", "duplicate_count")), strict=True)
+    )
+    assert counts == {"y": 1, "w": 0}
+
+
+def test_survivor_is_kept_when_it_passes_and_internal_columns_are_not_published(run_pipeline, tmp_path: Path) -> None:
+    text = "\n".join(prose(5))
+    jsonl(tmp_path / "in", {"p": text, "q": text.upper(), "r": "\n".join(prose(0))})
+    result = run_pipeline(tmp_path / "in", 'run.stages=["normalize", "dedup_exact", "language", "quality"]')
+    ledger, _ = check_every_duplicate_of_is_published(result)
+    assert [(r["id"], r["duplicate_of"]) for r in ledger] == [("q", "p")]
+    assert not [c for c in read_dataset(result.dataset).column_names if c.startswith("_")]
