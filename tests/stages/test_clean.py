@@ -153,7 +153,7 @@ def test_rules_spare_long_paragraphs_that_mention_furniture_words() -> None:
         "to remember the language a reader chose, which the court found reasonable after a long hearing "
         "in which both sides read from the privacy policy and the newsletter archive."
     )
-    texts, audit = run_clean([f"{ARTICLE}\n\n{prose}\n\n{ARTICLE}"])
+    texts, audit = run_clean([f"{ARTICLE}\n\n{prose}\n\n{paragraph('the hearing')}"])
     assert prose in texts[0]
     assert audit == []
 
@@ -325,3 +325,42 @@ def test_benchmark_pages_keep_the_article_and_lose_navigation() -> None:
         precision_after = sum((truth & after).values()) / sum(after.values())
         assert recall >= 0.95, key
         assert precision_after > precision_before + 0.1, key
+
+
+# -- repeats inside one document ------------------------------------------------------------------
+
+
+def test_repeats_inside_a_document_keep_their_first_copy_and_are_audited() -> None:
+    quote = "“We will rebuild the bridge before the spring floods,” the mayor said."
+    text = "\n\n".join(
+        [
+            ARTICLE,
+            quote,
+            paragraph("the bridge"),
+            paragraph("the river") + "\n" + paragraph("the floods"),
+            quote,
+            paragraph("the budget"),
+            paragraph("the river") + "\n" + paragraph("the floods"),
+            "Yes.",
+            paragraph("the vote"),
+            "Yes.",
+            paragraph("the weather"),
+        ]
+    )
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None
+    assert cleaned.count(quote) == 1 and cleaned.count(paragraph("the river")) == 1
+    # Lines shorter than repeat_min_chars stay: a short answer may well be given twice.
+    assert cleaned.count("Yes.") == 2
+    rules = Counter(row["rule"] for row in audit)
+    assert rules == {"repeated_line": 1, "repeated_paragraph": 2}
+    assert [row["line"] for row in audit if row["rule"] == "repeated_line"] == [quote]
+
+
+def test_repeats_are_kept_when_the_rule_is_off() -> None:
+    text = "\n\n".join([ARTICLE, paragraph("the bridge"), ARTICLE, paragraph("the river")])
+    [cleaned], audit = run_clean([text], repeat_min_chars=0)
+    assert cleaned is not None and cleaned.count(ARTICLE) == 2
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None and cleaned.count(ARTICLE) == 1
+    assert [row["rule"] for row in audit] == ["repeated_line"]

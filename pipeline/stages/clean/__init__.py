@@ -1,6 +1,6 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Three rules decide, in this order, and the first that fires names the removal:
+Four rules decide, in this order, and the first that fires names the removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
@@ -12,7 +12,12 @@ Three rules decide, in this order, and the first that fires names the removal:
    5-million-document corpus from losing every quotation found on three pages. When frequent lines
    would make up more than `frequent_max_share` of a document's characters, the document is a copy of
    another one, not a page with furniture: the rule is skipped for it and deduplication decides.
-3. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+3. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
+   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
+   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
+   the bottom, a share bar above and below the article: page furniture repeated inside one page,
+   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+4. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
    is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
    terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
    span with the highest score: a prose line scores its word count, a furniture line
@@ -68,6 +73,9 @@ class CleanConfig(StageConfig):
     # prompts): what follows them is rarely the article, so they weigh edge_closing_penalty instead.
     edge_closing_rules: list[str] = ["comment_form", "login_prompt", "subscribe_prompt"]
     edge_closing_penalty: float = Field(default=30.0, ge=0.0)
+    # Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an
+    # earlier one in the same document are removed; 0 turns the rule off.
+    repeat_min_chars: int = Field(default=10, ge=0)
 
     @field_validator("rule_lists")
     @classmethod
@@ -172,6 +180,8 @@ class Clean(GlobalStage):
             f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+            "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
+            "characters (whitespace collapsed)",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
@@ -212,6 +222,9 @@ class Clean(GlobalStage):
         for i, key in enumerate(folded):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
+
+        if c.repeat_min_chars:
+            self._mark_repeats(lines, rules)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -256,6 +269,40 @@ class Clean(GlobalStage):
             if rules[i] is None and words[i] and (i < start or i > end):
                 rules[i] = "edge_head" if i < start else "edge_tail"
         return rules
+
+    def _mark_repeats(self, lines: list[str], rules: list[str | None]) -> None:
+        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters."""
+        minimum = self.config.repeat_min_chars
+        paragraphs: list[list[int]] = [[]]
+        for i, line in enumerate(lines):
+            if line.strip():
+                paragraphs[-1].append(i)
+            elif paragraphs[-1]:
+                paragraphs.append([])
+        seen_paragraphs: set[str] = set()
+        for members in paragraphs:
+            if len(members) < 2:
+                continue  # a one-line paragraph is a line: the line rule below names it
+            key = " ".join(" ".join(lines[i].split()) for i in members)
+            if len(key) < minimum:
+                continue
+            if key in seen_paragraphs:
+                for i in members:
+                    if rules[i] is None:
+                        rules[i] = "repeated_paragraph"
+            else:
+                seen_paragraphs.add(key)
+        seen_lines: set[str] = set()
+        for i, line in enumerate(lines):
+            key = " ".join(line.split())
+            if len(key) < minimum:
+                continue
+            # Lines removed by another rule still count as seen: the first copy decides.
+            if key in seen_lines:
+                if rules[i] is None:
+                    rules[i] = "repeated_line"
+            else:
+                seen_lines.add(key)
 
     @staticmethod
     def _rebuild(lines: list[str], rules: list[str | None]) -> str:
