@@ -67,7 +67,9 @@ def test_output_is_identical_for_workers_and_batch_sizes(corpus: Path, tmp_path:
     rejected = {t.name: sum(t.rejected.values()) for t in first.tallies}
     # 25 planted copies, plus pages/page-05.txt and page-10.txt: `clean` trims one of their two
     # documents as edge furniture, leaving an exact copy of the other.
-    assert rejected["ingest"] >= 3 and rejected["dedup_exact"] == 27 and rejected["language"] >= 150
+    # dedup_exact only marks them; survivors rejects the copies left once language and quality decided.
+    assert rejected["ingest"] >= 3 and rejected["dedup_exact"] == 0 and rejected["language"] >= 150
+    assert 0 < rejected["survivors"] <= 27
     # The fixture's documents are short sentences: quality rejects those under 50 words.
     assert rejected["quality"] >= 100
     assert first.records_published > 100

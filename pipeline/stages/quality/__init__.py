@@ -59,6 +59,7 @@ RULES: list[Rule] = [
     *[Rule(f"gopher_max_dup_{n}gram", f"dup_{n}gram_char_frac", "max", True) for n in DUP_NGRAMS],
     Rule("c4_lorem_ipsum", "lorem_ipsum", "flag"),
     Rule("c4_curly_brace", "curly_brace", "flag"),
+    Rule("c4_min_sentences", "c4_sentences", "min"),
     Rule("fineweb_min_line_punct", "line_punct_ratio", "min_or_equal"),
     Rule("fineweb_max_short_lines", "short_line_ratio", "max_or_equal"),
     Rule("fineweb_max_char_dup", "char_dup_ratio", "max_or_equal"),
@@ -103,6 +104,7 @@ class QualityConfig(StageConfig):
     gopher_max_dup_10gram: float = Field(default=0.10, ge=0)
     c4_lorem_ipsum: bool = True
     c4_curly_brace: bool = True
+    c4_min_sentences: float = Field(default=5, ge=0)
     fineweb_min_line_punct: float = Field(default=0.12, ge=0)
     fineweb_max_short_lines: float = Field(default=0.67, ge=0)
     fineweb_max_char_dup: float = Field(default=0.01, ge=0)
