@@ -143,7 +143,7 @@ def test_language_overrides_replace_thresholds() -> None:
     short = "Der kurze Text hat nur wenige Worte, aber die sind gut und der Rest ist nicht so wichtig."
     default = Quality(QualityConfig()).evaluate(compute(short, "de"), "de")[1]
     assert default is not None and default[0] == "gopher_min_words"
-    relaxed = Quality(QualityConfig(language_overrides={"de": {"gopher_min_words": 10}}))
+    relaxed = Quality(QualityConfig(language_overrides={"de": {"gopher_min_words": 10, "c4_min_sentences": 1}}))
     assert relaxed.evaluate(compute(short, "de"), "de")[1] is None
 
 
