@@ -158,5 +158,6 @@ def test_unknown_rule_names_are_usage_errors(tmp_path: Path, run_pipeline) -> No
 def test_score_orders_documents_by_headroom() -> None:
     quality = Quality(QualityConfig())
     good = quality.evaluate(compute(PROSE, "en"), "en")[0]
-    listy = quality.evaluate(compute("\n".join(PROSE.split(", ")), "en"), "en")[0]
+    # A teaser line ending in an ellipsis: within the limit, with less headroom.
+    listy = quality.evaluate(compute(PROSE.replace(". ", ".\n") + "\nMore on this story soon...", "en"), "en")[0]
     assert 0.5 <= listy < good <= 1.0
