@@ -364,3 +364,30 @@ def test_repeats_are_kept_when_the_rule_is_off() -> None:
     [cleaned], audit = run_clean([text])
     assert cleaned is not None and cleaned.count(ARTICLE) == 1
     assert [row["rule"] for row in audit] == ["repeated_line"]
+
+
+def test_c4_line_filters_remove_lines_at_any_length_and_are_audited() -> None:
+    # C4's definitions: any line mentioning javascript or a policy phrase goes, whatever its length.
+    javascript = (
+        "This long line mentions JavaScript in passing, and C4 removes every line that says javascript, "
+        "however long the paragraph is and whatever else it says about the council."
+    )
+    policy = "By reading on you accept the terms of use that were updated this spring for every reader of the site."
+    heading = "The budget in numbers"
+    text = "\n\n".join([ARTICLE, javascript, heading, paragraph("the budget"), policy, paragraph("the vote")])
+    [default], audit = run_clean([text])
+    assert default is not None and javascript in default and policy in default and audit == []
+    [cleaned], audit = run_clean([text], c4_line_filters=["c4_long_word", "c4_javascript", "c4_policy"])
+    assert cleaned is not None
+    assert javascript not in cleaned and policy not in cleaned and heading in cleaned
+    assert [(row["line"], row["rule"]) for row in audit] == [(javascript, "c4_javascript"), (policy, "c4_policy")]
+    [strict], audit = run_clean([text], c4_line_filters=["c4_no_terminal_punct", "c4_min_words"])
+    assert strict is not None and heading not in strict and javascript in strict
+    assert [row["rule"] for row in audit] == ["c4_no_terminal_punct"]
+
+
+def test_lines_with_a_word_over_1000_characters_are_removed_by_default() -> None:
+    blob = "Encoded: " + "QUJD" * 300 + " ends here."
+    [cleaned], audit = run_clean(["\n\n".join([ARTICLE, blob, paragraph("the budget")])])
+    assert cleaned is not None and blob not in cleaned
+    assert [row["rule"] for row in audit] == ["c4_long_word"]

@@ -1,11 +1,15 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Four rules decide, in this order, and the first that fires names the removal:
+Five rules decide, in this order, and the first that fires names the removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
    javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
    most its `max_words` words, so a paragraph that merely mentions cookies stays.
+1b. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
+   `c4_long_word` (a word over 1,000 characters), `c4_javascript` (mentions "javascript"),
+   `c4_policy` (terms of use, privacy or cookie policy phrases), `c4_no_terminal_punct` (does not
+   end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
 2. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
@@ -32,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +46,7 @@ from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
 from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.quality.signals import C4_MAX_WORD_CHARS, C4_MIN_WORDS, C4_POLICY, C4_TERMINAL
 
 REMOVED_LINES_SCHEMA = pa.schema(
     [
@@ -53,6 +58,7 @@ REMOVED_LINES_SCHEMA = pa.schema(
 )
 
 _DIGIT = re.compile(r"\d")
+C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
 # Han, kana and hangul: scripts written without spaces between words.
@@ -73,6 +79,10 @@ class CleanConfig(StageConfig):
     # prompts): what follows them is rarely the article, so they weigh edge_closing_penalty instead.
     edge_closing_rules: list[str] = ["comment_form", "login_prompt", "subscribe_prompt"]
     edge_closing_penalty: float = Field(default=30.0, ge=0.0)
+    # C4's line filters to apply (see the module docstring). C4 itself applies all five. By default
+    # only the long-word one: c4_javascript and c4_policy remove prose that merely mentions the words
+    # (rule 1 handles the furniture), the last two remove headings, list items and captions.
+    c4_line_filters: list[C4LineFilter] = ["c4_long_word"]
     # Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an
     # earlier one in the same document are removed; 0 turns the rule off.
     repeat_min_chars: int = Field(default=10, ge=0)
@@ -180,6 +190,7 @@ class Clean(GlobalStage):
             f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+            "c4_line_filters": c.c4_line_filters,
             "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
             "characters (whitespace collapsed)",
         }
@@ -222,6 +233,11 @@ class Clean(GlobalStage):
         for i, key in enumerate(folded):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
+
+        if c.c4_line_filters:
+            for i, line in enumerate(lines):
+                if rules[i] is None and words[i]:
+                    rules[i] = self._c4_rule(line.strip(), folded[i])
 
         if c.repeat_min_chars:
             self._mark_repeats(lines, rules)
@@ -269,6 +285,21 @@ class Clean(GlobalStage):
             if rules[i] is None and words[i] and (i < start or i > end):
                 rules[i] = "edge_head" if i < start else "edge_tail"
         return rules
+
+    def _c4_rule(self, line: str, folded: str) -> str | None:
+        """The first of the configured C4 line filters that removes the (stripped) line, or None."""
+        for name in self.config.c4_line_filters:
+            if name == "c4_long_word" and any(len(word) > C4_MAX_WORD_CHARS for word in line.split()):
+                return name
+            if name == "c4_javascript" and "javascript" in folded:
+                return name
+            if name == "c4_policy" and any(phrase in folded for phrase in C4_POLICY):
+                return name
+            if name == "c4_no_terminal_punct" and (not line.endswith(C4_TERMINAL) or line.endswith("...")):
+                return name
+            if name == "c4_min_words" and len(line.split()) < C4_MIN_WORDS:
+                return name
+        return None
 
     def _mark_repeats(self, lines: list[str], rules: list[str | None]) -> None:
         """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters."""

@@ -26,11 +26,11 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 # Gopher (datatrove): a bullet line starts with "•" or "-" after leading spaces.
 _BULLETS = ("•", "-")
 # C4 (tensorflow-datasets c4_utils): a kept line ends in one of these and not in an ellipsis.
-_C4_TERMINAL = (".", "?", "!", '"', "'")
-_C4_MIN_WORDS = 3
-_C4_MAX_WORD_CHARS = 1000
+C4_TERMINAL = (".", "?", "!", '"', "'")
+C4_MIN_WORDS = 3
+C4_MAX_WORD_CHARS = 1000
 _C4_CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-_C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 # Sentence ends for C4's sentence count: terminal marks (with closing quotes or brackets) before a space.
 _SENTENCE_END = re.compile(r"(?:\.\.\.|[.!?…。！？])+[\"'”’)\]]*(?=\s|$)")
 _SHORT_LINE_CHARS = 30  # FineWeb's short_line_length
@@ -127,15 +127,15 @@ def c4_kept_lines(lines: list[str]) -> list[str]:
     kept = []
     for line in lines:
         words = line.split()
-        if any(len(word) > _C4_MAX_WORD_CHARS for word in words):
+        if any(len(word) > C4_MAX_WORD_CHARS for word in words):
             continue
         line = _C4_CITATION.sub("", line)
-        if not line.endswith(_C4_TERMINAL) or line.endswith("..."):
+        if not line.endswith(C4_TERMINAL) or line.endswith("..."):
             continue
-        if len(words) < _C4_MIN_WORDS:
+        if len(words) < C4_MIN_WORDS:
             continue
         folded = line.lower()
-        if "javascript" in folded or any(p in folded for p in _C4_POLICY):
+        if "javascript" in folded or any(p in folded for p in C4_POLICY):
             continue
         kept.append(line)
     return kept
@@ -306,7 +306,7 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         signals[f"top_{n}gram_char_frac"] = (grams.top_chars() if grams.advance(n) else 0) / n_chars
     for n in DUP_NGRAMS:
         signals[f"dup_{n}gram_char_frac"] = (grams.duplicate_chars() if grams.advance(n) else 0) / n_chars
-    terminal = sum(line.endswith(_C4_TERMINAL) and not line.endswith("...") for line in t.lines) / n_lines
+    terminal = sum(line.endswith(C4_TERMINAL) and not line.endswith("...") for line in t.lines) / n_lines
     signals.update(
         {
             "lorem_ipsum": "lorem ipsum" in c4_text.lower(),
