@@ -1,7 +1,9 @@
 """quality: Gopher, C4 and FineWeb signals as a `quality` struct, their filters, and a `quality_score`.
 
-Every threshold defaults to the published value (Gopher: Rae et al. 2021, table A1; C4: Raffel et al.
-2020; FineWeb: Penedo et al. 2024, as implemented in datatrove). A document failing a rule is rejected
+Every threshold defaults to the published value (Gopher: Rae et al. 2021, appendix A and table A1;
+C4: Raffel et al. 2020; FineWeb: Penedo et al. 2024). Where a paper leaves a detail open the signals
+follow datatrove 0.10.1; docs/quality-rules.md lists every deliberate difference, and the parity test
+(tests/stages/test_quality_parity.py) holds the stage to it. A document failing a rule is rejected
 as `quality:<rule>` with the measured value and the threshold in the detail; rules are checked in the
 order of RULES and the first failure names the rejection.
 
