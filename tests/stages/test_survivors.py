@@ -7,6 +7,9 @@ from pathlib import Path
 
 from helpers import FIXTURES, read_dataset, read_ledger, write
 
+from pipeline.stages.quality import Quality, QualityConfig
+from pipeline.stages.quality.signals import compute
+
 # Two real news article bodies (tests/fixtures/SOURCES.md): prose that passes every quality rule.
 _BODIES = [
     v["article_body"] for v in json.loads((FIXTURES / "article_extraction" / "first3.json").read_text()).values()
@@ -69,7 +72,7 @@ def test_exact_copies_point_at_the_published_copy_when_the_first_fails(run_pipel
 
 def test_near_copies_are_rechosen_among_those_that_pass(run_pipeline, tmp_path: Path) -> None:
     # dedup_near before quality: the longest copy is the first choice, but it repeats a line and
-    # quality rejects it; the next copy in input order is published and the third points at it.
+    # quality rejects it; of the two copies left the better one is published, the other points at it.
     lines = prose(0)
     longest = "\n".join([*lines, lines[1], lines[2]])
     second = "\n".join([*lines[:-1], "The teacher wrote it down for the record."])
@@ -85,12 +88,17 @@ def test_near_copies_are_rechosen_among_those_that_pass(run_pipeline, tmp_path: 
     ledger, published = check_every_duplicate_of_is_published(result)
     rows = {row["id"]: row for row in ledger}
     assert rows["x"]["stage"] == "quality"
-    assert (rows["z"]["reason"], rows["z"]["duplicate_of"]) == ("near_duplicate", "y")
-    assert published == {"y", "w"}
-    counts = dict(
-        zip(*(read_dataset(result.dataset).column(c).to_pylist() for c in ("id", "duplicate_count")), strict=True)
-    )
-    assert counts == {"y": 1, "w": 0}
+    # Re-chosen as dedup_near chooses: the higher quality_score among the copies left.
+    table = read_dataset(result.dataset)
+    scores = dict(zip(table.column("id").to_pylist(), table.column("quality_score").to_pylist(), strict=True))
+    (kept,) = published - {"w"}
+    (other,) = {"y", "z"} - {kept}
+    assert (rows[other]["reason"], rows[other]["duplicate_of"]) == ("near_duplicate", kept)
+    assert "x was rejected by a later stage" in rows[other]["detail"]
+    other_score = Quality(QualityConfig()).evaluate(compute(rows[other]["text"], "en"), "en")[0]
+    assert scores[kept] >= other_score
+    counts = dict(zip(table.column("id").to_pylist(), table.column("duplicate_count").to_pylist(), strict=True))
+    assert counts == {kept: 1, "w": 0}
 
 
 def test_survivor_is_kept_when_it_passes_and_internal_columns_are_not_published(run_pipeline, tmp_path: Path) -> None:
