@@ -141,8 +141,20 @@ class Survivors(GlobalStage):
                             f"which the same stage also grouped with {first_choice}"
                         )
                     rejected[member.position] = (index, detail, kept.id)
-                    if marks.count_column:
-                        counts[kept.position] = counts.get(kept.position, 0) + 1
+        # A copy kept by one stage may be rejected by a later one in run order (near before exact): its
+        # copies then point at what it points at, which is a copy of it and is kept.
+        position_of = {m.id: m.position for m in self._members}
+        for position, (index, detail, kept_id) in list(rejected.items()):
+            final = kept_id
+            while position_of.get(final) in rejected:
+                final = rejected[position_of[final]][2]
+            if final != kept_id:
+                detail += f"; {kept_id} is itself a copy of {final}, which is kept"
+                rejected[position] = (index, detail, final)
+        for index, _, kept_id in rejected.values():
+            if self.marks[index].count_column:
+                kept_position = position_of[kept_id]
+                counts[kept_position] = counts.get(kept_position, 0) + 1
         self._rejected = rejected
         self._near_counts = counts
         self._members = []

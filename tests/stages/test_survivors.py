@@ -108,3 +108,34 @@ def test_survivor_is_kept_when_it_passes_and_internal_columns_are_not_published(
     ledger, _ = check_every_duplicate_of_is_published(result)
     assert [(r["id"], r["duplicate_of"]) for r in ledger] == [("q", "p")]
     assert not [c for c in read_dataset(result.dataset).column_names if c.startswith("_")]
+
+
+def test_copies_point_through_a_copy_rejected_by_a_later_dedup_stage() -> None:
+    # dedup_near before dedup_exact: near keeps "a" (the first choice) for "c"; exact then rejects "a"
+    # as a copy of "b". "c" must point at "b", which is kept, and b counts c as its near-duplicate.
+    import pyarrow as pa
+
+    from pipeline.stages.survivors import Survivors, SurvivorsConfig
+
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": ["b", "a", "c"],
+            "text": ["T", "t", "u"],
+            "duplicate_count": pa.array([0, 1, 0], pa.int64()),
+            # b is not in a's near group (say the candidate search missed the pair).
+            "_dedup_near_group": [None, "a", "a"],
+            "_dedup_near_detail": [None, None, "Jaccard 0.9 with kept document a"],
+            "_dedup_exact_group": ["b", "b", None],
+            "_dedup_exact_detail": [None, "same text as b", None],
+        }
+    )
+    batch = batch.append_column("source", pa.array(["s"] * 3)).append_column("file", pa.array(["f"] * 3))
+    stage = Survivors(SurvivorsConfig(stages=["dedup_near", "dedup_exact"]))
+    stage.collect(batch, None)
+    stage.decide()
+    result = stage.apply(batch)
+    rows = {r["id"]: (r["stage"], r["duplicate_of"]) for r in result.rejected.to_pylist()}
+    assert rows == {"a": ("dedup_exact", "b"), "c": ("dedup_near", "b")}
+    assert result.kept.column("id").to_pylist() == ["b"]
+    assert result.kept.column("duplicate_count").to_pylist() == [1]
+    assert not [name for name in result.kept.schema.names if name.startswith("_")]
