@@ -52,6 +52,10 @@ class RepeatFinder:
     def repeats(self) -> int:
         return int(self._repeat.sum()) if self._repeat is not None else 0
 
+    def repeated(self, key: bytes) -> bool:
+        """After decide: whether more than one record has this key."""
+        return key in self._repeated_keys
+
     def visit(self, key: bytes, label: str) -> str | None:
         """Pass 2, in pass-1 order: the label of the first record with this key, or None if this is it."""
         if self._repeat is None:

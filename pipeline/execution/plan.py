@@ -24,6 +24,7 @@ from pipeline.schema_loader import load_model
 from pipeline.stage import GlobalStage, MapStage, Stage
 from pipeline.stages import stage_version
 from pipeline.stages.stats import Stats, StatsConfig
+from pipeline.stages.survivors import MARKS, Survivors, SurvivorsConfig
 from pipeline.stages.validate import Validate
 
 
@@ -54,6 +55,10 @@ def build_plan(config: Config) -> Plan:
     for stage in stages:
         published += stage.output_fields()
     stages.append(Validate(model, [f.name for f in published]))
+    # Copies are rejected only once every other stage has decided, so duplicate_of names a published record.
+    dedup = [name for name in config.run.stages if name in MARKS]
+    if dedup:
+        stages.append(Survivors(SurvivorsConfig(stages=dedup)))
     return Plan(stages, published, model, schema_file)
 
 

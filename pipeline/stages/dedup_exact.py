@@ -1,12 +1,18 @@
-"""dedup_exact: drop records whose text equals an earlier record's, up to case and whitespace."""
+"""dedup_exact: group records whose text equals an earlier record's, up to case and whitespace.
+
+The group's first record in input order is its first choice. Nothing is rejected here: the copies are
+marked and the `survivors` stage, after every other stage, keeps one published copy per group and
+rejects the rest as `exact_duplicate` with `duplicate_of` naming the published one.
+"""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
 from pipeline.keys import BYTES_PER_RECORD, RepeatFinder, key_of
-from pipeline.records import rejections, split
+from pipeline.records import empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
+from pipeline.stages.survivors import EXACT, mark_fields
 
 
 class DedupExactConfig(StageConfig):
@@ -45,23 +51,22 @@ class DedupExact(GlobalStage):
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
         ids = batch.column("id").to_pylist()
-        firsts = [
-            self._finder.visit(self._key(text), rid)
-            for text, rid in zip(batch.column("text").to_pylist(), ids, strict=True)
-        ]
-        mask = [first is not None for first in firsts]
-        duplicate_of = [first for first in firsts if first is not None]
-        return StageResult(
-            kept=split(batch, mask),
-            rejected=rejections(
-                batch,
-                mask,
-                self.name,
-                "exact_duplicate",
-                [f"same text as {first} after folding case and whitespace" for first in duplicate_of],
-                duplicate_of,
-            ),
+        groups: list[str | None] = []
+        details: list[str | None] = []
+        for text, rid in zip(batch.column("text").to_pylist(), ids, strict=True):
+            key = self._key(text)
+            first = self._finder.visit(key, rid)
+            if first is not None:
+                groups.append(first)
+                details.append(f"same text as {first} after folding case and whitespace")
+            else:
+                groups.append(rid if self._finder.repeated(key) else None)
+                details.append(None)
+        group_field, detail_field = mark_fields(EXACT)
+        kept = batch.append_column(group_field, pa.array(groups, pa.string())).append_column(
+            detail_field, pa.array(details, pa.string())
         )
+        return StageResult(kept=kept, rejected=empty_ledger())
 
     def bytes_per_document(self) -> int:
         return BYTES_PER_RECORD

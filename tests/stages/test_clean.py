@@ -153,7 +153,7 @@ def test_rules_spare_long_paragraphs_that_mention_furniture_words() -> None:
         "to remember the language a reader chose, which the court found reasonable after a long hearing "
         "in which both sides read from the privacy policy and the newsletter archive."
     )
-    texts, audit = run_clean([f"{ARTICLE}\n\n{prose}\n\n{ARTICLE}"])
+    texts, audit = run_clean([f"{ARTICLE}\n\n{prose}\n\n{paragraph('the hearing')}"])
     assert prose in texts[0]
     assert audit == []
 
@@ -325,3 +325,69 @@ def test_benchmark_pages_keep_the_article_and_lose_navigation() -> None:
         precision_after = sum((truth & after).values()) / sum(after.values())
         assert recall >= 0.95, key
         assert precision_after > precision_before + 0.1, key
+
+
+# -- repeats inside one document ------------------------------------------------------------------
+
+
+def test_repeats_inside_a_document_keep_their_first_copy_and_are_audited() -> None:
+    quote = "“We will rebuild the bridge before the spring floods,” the mayor said."
+    text = "\n\n".join(
+        [
+            ARTICLE,
+            quote,
+            paragraph("the bridge"),
+            paragraph("the river") + "\n" + paragraph("the floods"),
+            quote,
+            paragraph("the budget"),
+            paragraph("the river") + "\n" + paragraph("the floods"),
+            "Yes.",
+            paragraph("the vote"),
+            "Yes.",
+            paragraph("the weather"),
+        ]
+    )
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None
+    assert cleaned.count(quote) == 1 and cleaned.count(paragraph("the river")) == 1
+    # Lines shorter than repeat_min_chars stay: a short answer may well be given twice.
+    assert cleaned.count("Yes.") == 2
+    rules = Counter(row["rule"] for row in audit)
+    assert rules == {"repeated_line": 1, "repeated_paragraph": 2}
+    assert [row["line"] for row in audit if row["rule"] == "repeated_line"] == [quote]
+
+
+def test_repeats_are_kept_when_the_rule_is_off() -> None:
+    text = "\n\n".join([ARTICLE, paragraph("the bridge"), ARTICLE, paragraph("the river")])
+    [cleaned], audit = run_clean([text], repeat_min_chars=0)
+    assert cleaned is not None and cleaned.count(ARTICLE) == 2
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None and cleaned.count(ARTICLE) == 1
+    assert [row["rule"] for row in audit] == ["repeated_line"]
+
+
+def test_c4_line_filters_remove_lines_at_any_length_and_are_audited() -> None:
+    # C4's definitions: any line mentioning javascript or a policy phrase goes, whatever its length.
+    javascript = (
+        "This long line mentions JavaScript in passing, and C4 removes every line that says javascript, "
+        "however long the paragraph is and whatever else it says about the council."
+    )
+    policy = "By reading on you accept the terms of use that were updated this spring for every reader of the site."
+    heading = "The budget in numbers"
+    text = "\n\n".join([ARTICLE, javascript, heading, paragraph("the budget"), policy, paragraph("the vote")])
+    [default], audit = run_clean([text])
+    assert default is not None and javascript in default and policy in default and audit == []
+    [cleaned], audit = run_clean([text], c4_line_filters=["c4_long_word", "c4_javascript", "c4_policy"])
+    assert cleaned is not None
+    assert javascript not in cleaned and policy not in cleaned and heading in cleaned
+    assert [(row["line"], row["rule"]) for row in audit] == [(javascript, "c4_javascript"), (policy, "c4_policy")]
+    [strict], audit = run_clean([text], c4_line_filters=["c4_no_terminal_punct", "c4_min_words"])
+    assert strict is not None and heading not in strict and javascript in strict
+    assert [row["rule"] for row in audit] == ["c4_no_terminal_punct"]
+
+
+def test_lines_with_a_word_over_1000_characters_are_removed_by_default() -> None:
+    blob = "Encoded: " + "QUJD" * 300 + " ends here."
+    [cleaned], audit = run_clean(["\n\n".join([ARTICLE, blob, paragraph("the budget")])])
+    assert cleaned is not None and blob not in cleaned
+    assert [row["rule"] for row in audit] == ["c4_long_word"]

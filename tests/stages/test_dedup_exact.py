@@ -3,6 +3,7 @@ import pyarrow as pa
 from pipeline.keys import RepeatFinder, key_of
 from pipeline.records import RECORD_SCHEMA
 from pipeline.stages.dedup_exact import DedupExact, DedupExactConfig
+from pipeline.stages.survivors import Survivors, SurvivorsConfig
 
 
 def _batch(texts: list[str], start: int = 0) -> pa.RecordBatch:
@@ -11,10 +12,16 @@ def _batch(texts: list[str], start: int = 0) -> pa.RecordBatch:
 
 
 def _run(stage: DedupExact, batches: list[pa.RecordBatch]):
+    """The stage marks the copies; the survivors stage (last in a run) rejects them."""
     for batch in batches:
         stage.collect(batch, stage.prepare(batch))
     stage.decide()
-    return [stage.apply(batch) for batch in batches]
+    marked = [stage.apply(batch).kept for batch in batches]
+    survivors = Survivors(SurvivorsConfig(stages=["dedup_exact"]))
+    for batch in marked:
+        survivors.collect(batch, None)
+    survivors.decide()
+    return [survivors.apply(batch) for batch in marked]
 
 
 def test_first_in_input_order_is_kept_across_batches() -> None:

@@ -15,6 +15,7 @@ from pipeline.config import load_config
 from pipeline.errors import UsageError
 from pipeline.stage import StageResult
 from pipeline.stages.dedup_near import DedupNear, DedupNearConfig
+from pipeline.stages.survivors import Survivors, SurvivorsConfig
 
 # Synthetic word lists have no punctuation, so the quality stage would reject them: run without it.
 NEAR_ONLY = 'run.stages=["normalize", "dedup_exact", "language", "dedup_near"]'
@@ -47,7 +48,17 @@ def run_stage(texts: list[str], batch_size: int = 1000, quality=None, **config) 
     for batch in batches:
         stage.collect(batch, stage.prepare(batch))
     stage.decide()
-    return [stage.apply(batch) for batch in batches]
+    return resolve(stage, batches)
+
+
+def resolve(stage: DedupNear, batches: list[pa.RecordBatch]) -> list[StageResult]:
+    """The stage marks the copies; the survivors stage (last in a run) rejects them."""
+    marked = [stage.apply(batch).kept for batch in batches]
+    survivors = Survivors(SurvivorsConfig(stages=["dedup_near"]))
+    for batch in marked:
+        survivors.collect(batch, None)
+    survivors.decide()
+    return [survivors.apply(batch) for batch in marked]
 
 
 def outcome(results: list[StageResult]) -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
@@ -237,7 +248,7 @@ def test_prepare_in_worker_processes_gives_the_same_decisions() -> None:
         for batch, p in zip(batches, prepared, strict=True):
             stage.collect(batch, p)
         stage.decide()
-        return outcome([stage.apply(batch) for batch in batches])
+        return outcome(resolve(stage, batches))
 
     local = DedupNear(DedupNearConfig())
     reference = decided(local, [local.prepare(b) for b in batches])

@@ -112,7 +112,8 @@ def test_published_rows_carry_counts_per_kind(tmp_path: Path, run_pipeline) -> N
         "us to print all of them here so that visitors know whom to contact about the boats and the stalls. "
         "Write to festival@harbour.example.org or to the chair at chair@harbour.example.org, or call the "
         "office on (415) 555-0132 during the week. The booking site runs on 203.0.113.7 and was upgraded "
-        "to version 2.4.1.9 last spring, which the organisers said made it much faster than before."
+        "to version 2.4.1.9 last spring, which the organisers said made it much faster than before. "
+        "The festival opens on Friday. Entry is free for children."
     )
     write(tmp_path / "in" / "a.txt", body)
     result = run_pipeline(tmp_path / "in")

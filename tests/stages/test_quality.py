@@ -16,7 +16,8 @@ PROSE = (
     "the water reached the steps of the library before it turned back. Engineers from the university have "
     "studied the banks with care and believe that a new wall, built with stone from the quarry to the north, "
     "would protect the houses that stand closest to the bend. The council has agreed to pay for half of the "
-    "work, and the rest will come from a fund that residents started with a small fair in the spring."
+    "work, and the rest will come from a fund that residents started with a small fair in the spring. "
+    "Building starts in May. The library will stay open while the work goes on."
 )
 
 
@@ -38,19 +39,32 @@ def test_signals_of_a_known_text() -> None:
     assert s["dup_line_frac"] == pytest.approx(1 / 3)  # blank lines are not lines
     assert s["dup_para_frac"] == pytest.approx(1 / 3)
     assert s["dup_line_char_frac"] == pytest.approx(len("alpha beta gamma") / len(text))
-    assert s["hash_word_ratio"] == pytest.approx(1 / 8)
-    assert s["ellipsis_word_ratio"] == pytest.approx(1 / 8)
+    # Symbol ratios and the list ratio count tokens, punctuation included ("#" and "..." are tokens).
+    assert s["hash_word_ratio"] == pytest.approx(1 / 10)
+    assert s["ellipsis_word_ratio"] == pytest.approx(1 / 10)
+    assert s["alpha_words_frac"] == pytest.approx(8 / 10)
     assert s["stop_words"] == 0
     assert s["short_line_ratio"] == 1.0
-    assert s["list_ratio"] == pytest.approx(4 / 8)
+    assert s["list_ratio"] == pytest.approx(4 / 10)
+
+
+def test_c4_page_rules_look_only_at_the_lines_c4_keeps() -> None:
+    # C4 drops lines without terminal punctuation or with fewer than 3 words before its page rules:
+    # a code line does not condemn the page, and neither do its sentences count.
+    code = PROSE + "\n\nfunction f() { return 1; }\nlorem ipsum"
+    s = compute(code, "en")
+    assert s["curly_brace"] is False and s["lorem_ipsum"] is False
+    assert s["c4_sentences"] == 5
+    assert compute("One. Two. Three.\nJust three words.\nNo end here\nToo short.", "en")["c4_sentences"] == 4
 
 
 def test_ngram_repetition_signals() -> None:
     words = ["a", "b", "c", "a", "b", "c", "a", "b"]
-    # most frequent 2-gram: "a b" three times
+    # most frequent 2-gram: "a b" three times (spaces count, as in datatrove's " ".join)
     assert top_ngram_chars(words, 2) == 3 * len("a b")
-    # 3-grams: "a b c", "b c a", "c a b", then "a b c" repeats (counted, skip 3), "a b" too short
-    assert duplicate_ngram_chars(words, 3) == len("a b c")
+    # 3-grams: "a b c", "b c a", "c a b", then "a b c" repeats (counted, skip 3), "a b" too short;
+    # repeated n-grams count their words' characters only (datatrove's "".join)
+    assert duplicate_ngram_chars(words, 3) == len("abc")
     assert top_ngram_chars(["x", "y", "z"], 2) == 0  # nothing repeats
 
 
@@ -59,7 +73,7 @@ def test_ngram_repetition_signals() -> None:
     [
         ("A short note that says very little at all.", "gopher_min_words", "words=9 < gopher_min_words=50"),
         (PROSE + "\n\nLorem ipsum dolor sit amet.", "c4_lorem_ipsum", "lorem_ipsum found"),
-        (PROSE + "\n\nfunction f() { return 1; }", "c4_curly_brace", "curly_brace found"),
+        (PROSE + "\n\nThe letter starts with {name} and ends with a date.", "c4_curly_brace", "curly_brace found"),
         ((PROSE + "\n\n") * 3, "gopher_max_dup_line_frac", "dup_line_frac=0.6667 > gopher_max_dup_line_frac=0.3"),
         (
             "\n".join(["Home", "News", "Sport", "Weather", "Contact", "Shop", PROSE]),
@@ -129,7 +143,7 @@ def test_language_overrides_replace_thresholds() -> None:
     short = "Der kurze Text hat nur wenige Worte, aber die sind gut und der Rest ist nicht so wichtig."
     default = Quality(QualityConfig()).evaluate(compute(short, "de"), "de")[1]
     assert default is not None and default[0] == "gopher_min_words"
-    relaxed = Quality(QualityConfig(language_overrides={"de": {"gopher_min_words": 10}}))
+    relaxed = Quality(QualityConfig(language_overrides={"de": {"gopher_min_words": 10, "c4_min_sentences": 1}}))
     assert relaxed.evaluate(compute(short, "de"), "de")[1] is None
 
 
@@ -144,5 +158,6 @@ def test_unknown_rule_names_are_usage_errors(tmp_path: Path, run_pipeline) -> No
 def test_score_orders_documents_by_headroom() -> None:
     quality = Quality(QualityConfig())
     good = quality.evaluate(compute(PROSE, "en"), "en")[0]
-    listy = quality.evaluate(compute("\n".join(PROSE.split(", ")), "en"), "en")[0]
+    # A teaser line ending in an ellipsis: within the limit, with less headroom.
+    listy = quality.evaluate(compute(PROSE.replace(". ", ".\n") + "\nMore on this story soon...", "en"), "en")[0]
     assert 0.5 <= listy < good <= 1.0

@@ -1,18 +1,27 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Three rules decide, in this order, and the first that fires names the removal:
+Five rules decide, in this order, and the first that fires names the removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
    javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
    most its `max_words` words, so a paragraph that merely mentions cookies stays.
+1b. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
+   `c4_long_word` (a word over 1,000 characters), `c4_javascript` (mentions "javascript"),
+   `c4_policy` (terms of use, privacy or cookie policy phrases), `c4_no_terminal_punct` (does not
+   end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
 2. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
    5-million-document corpus from losing every quotation found on three pages. When frequent lines
    would make up more than `frequent_max_share` of a document's characters, the document is a copy of
    another one, not a page with furniture: the rule is skipped for it and deduplication decides.
-3. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+3. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
+   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
+   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
+   the bottom, a share bar above and below the article: page furniture repeated inside one page,
+   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+4. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
    is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
    terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
    span with the highest score: a prose line scores its word count, a furniture line
@@ -27,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +46,7 @@ from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
 from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.quality.signals import C4_MAX_WORD_CHARS, C4_MIN_WORDS, C4_POLICY, C4_TERMINAL
 
 REMOVED_LINES_SCHEMA = pa.schema(
     [
@@ -48,6 +58,7 @@ REMOVED_LINES_SCHEMA = pa.schema(
 )
 
 _DIGIT = re.compile(r"\d")
+C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
 # Han, kana and hangul: scripts written without spaces between words.
@@ -77,6 +88,13 @@ class CleanConfig(StageConfig):
     """Rules whose lines close an article; they weigh `edge_closing_penalty` (must exist in `rule_lists`)."""
     edge_closing_penalty: float = Field(default=30.0, ge=0.0)
     """Score of a line removed by one of `edge_closing_rules`."""
+    # By default only the long-word filter: c4_javascript and c4_policy remove prose that merely mentions
+    # the words (rule 1 handles the furniture), the last two remove headings, list items and captions.
+    c4_line_filters: list[C4LineFilter] = ["c4_long_word"]
+    """C4's line filters to apply (C4 itself applies all five; see the stage page)."""
+    repeat_min_chars: int = Field(default=10, ge=0)
+    """Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an earlier
+    one in the same document are removed; 0 turns the rule off."""
 
     @field_validator("rule_lists")
     @classmethod
@@ -193,6 +211,9 @@ class Clean(GlobalStage):
             f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+            "c4_line_filters": c.c4_line_filters,
+            "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
+            "characters (whitespace collapsed)",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
@@ -233,6 +254,14 @@ class Clean(GlobalStage):
         for i, key in enumerate(folded):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
+
+        if c.c4_line_filters:
+            for i, line in enumerate(lines):
+                if rules[i] is None and words[i]:
+                    rules[i] = self._c4_rule(line.strip(), folded[i])
+
+        if c.repeat_min_chars:
+            self._mark_repeats(lines, rules)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -277,6 +306,55 @@ class Clean(GlobalStage):
             if rules[i] is None and words[i] and (i < start or i > end):
                 rules[i] = "edge_head" if i < start else "edge_tail"
         return rules
+
+    def _c4_rule(self, line: str, folded: str) -> str | None:
+        """The first of the configured C4 line filters that removes the (stripped) line, or None."""
+        for name in self.config.c4_line_filters:
+            if name == "c4_long_word" and any(len(word) > C4_MAX_WORD_CHARS for word in line.split()):
+                return name
+            if name == "c4_javascript" and "javascript" in folded:
+                return name
+            if name == "c4_policy" and any(phrase in folded for phrase in C4_POLICY):
+                return name
+            if name == "c4_no_terminal_punct" and (not line.endswith(C4_TERMINAL) or line.endswith("...")):
+                return name
+            if name == "c4_min_words" and len(line.split()) < C4_MIN_WORDS:
+                return name
+        return None
+
+    def _mark_repeats(self, lines: list[str], rules: list[str | None]) -> None:
+        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters."""
+        minimum = self.config.repeat_min_chars
+        paragraphs: list[list[int]] = [[]]
+        for i, line in enumerate(lines):
+            if line.strip():
+                paragraphs[-1].append(i)
+            elif paragraphs[-1]:
+                paragraphs.append([])
+        seen_paragraphs: set[str] = set()
+        for members in paragraphs:
+            if len(members) < 2:
+                continue  # a one-line paragraph is a line: the line rule below names it
+            key = " ".join(" ".join(lines[i].split()) for i in members)
+            if len(key) < minimum:
+                continue
+            if key in seen_paragraphs:
+                for i in members:
+                    if rules[i] is None:
+                        rules[i] = "repeated_paragraph"
+            else:
+                seen_paragraphs.add(key)
+        seen_lines: set[str] = set()
+        for i, line in enumerate(lines):
+            key = " ".join(line.split())
+            if len(key) < minimum:
+                continue
+            # Lines removed by another rule still count as seen: the first copy decides.
+            if key in seen_lines:
+                if rules[i] is None:
+                    rules[i] = "repeated_line"
+            else:
+                seen_lines.add(key)
 
     @staticmethod
     def _rebuild(lines: list[str], rules: list[str | None]) -> str:

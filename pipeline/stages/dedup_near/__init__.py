@@ -6,6 +6,11 @@ keeps the band keys, the priority facts and the ids in memory and spills the shi
 then input order) and removes a document only when the exact Jaccard similarity of its shingle set to
 an already kept document is at least `threshold`; the removed document points at that kept document.
 So a chain A~B~C never removes C for its likeness to B when B itself was removed.
+
+Nothing is rejected here: pass 2 marks each group (a kept document and the documents matched to it)
+and the `survivors` stage, after every other stage, rejects the copies as `near_duplicate` with
+`duplicate_of` naming a published copy, re-choosing among the copies left when a later stage rejected
+the kept one. `duplicate_count` is rewritten there to the copies actually rejected.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from pipeline.records import described, rejections, split
+from pipeline.records import described, empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, optimal_bands
 from pipeline.stages.dedup_near.minhash import Permutations
 from pipeline.stages.dedup_near.shingles import UNSPACED_SCRIPTS, Shingler
 from pipeline.stages.dedup_near.verify import ShingleSpill
+from pipeline.stages.survivors import NEAR, mark_fields
 
 QUALITY_COLUMN = "quality_score"
 
@@ -286,23 +292,29 @@ class DedupNear(GlobalStage):
         start = self._position
         self._position += n
         targets = self._duplicate_of[start : start + n]
-        mask = targets >= 0
-        positions = np.flatnonzero(mask) + start
+        counts = self._duplicate_count[start : start + n]
         assert self._ids is not None
-        kept_ids = [self._ids[int(t)].as_py() for t in targets[mask]]
-        similarities = [self._jaccard[int(p)] for p in positions]
-        details = [
-            f"Jaccard {j:.4f} >= dedup_near.threshold={self.config.threshold} with kept document {k} "
-            f"({self.config.ngram}-token shingles)"
-            for j, k in zip(similarities, kept_ids, strict=True)
-        ]
-        counts = pa.array(self._duplicate_count[start : start + n], pa.int64())
-        annotated = batch.append_column(self.output_fields()[0], counts)
-        mask_arr = pa.array(mask, pa.bool_())
-        return StageResult(
-            kept=split(annotated, mask_arr),
-            rejected=rejections(batch, mask_arr, self.name, "near_duplicate", details, kept_ids),
+        ids = batch.column("id").to_pylist()
+        groups: list[str | None] = []
+        details: list[str | None] = []
+        for row, target in enumerate(targets.tolist()):
+            if target >= 0:
+                kept_id = self._ids[target].as_py()
+                groups.append(kept_id)
+                details.append(
+                    f"Jaccard {self._jaccard[start + row]:.4f} >= dedup_near.threshold={self.config.threshold} "
+                    f"with kept document {kept_id} ({self.config.ngram}-token shingles)"
+                )
+            else:
+                groups.append(ids[row] if counts[row] > 0 else None)
+                details.append(None)
+        group_field, detail_field = mark_fields(NEAR)
+        annotated = (
+            batch.append_column(self.output_fields()[0], pa.array(counts, pa.int64()))
+            .append_column(group_field, pa.array(groups, pa.string()))
+            .append_column(detail_field, pa.array(details, pa.string()))
         )
+        return StageResult(kept=annotated, rejected=empty_ledger())
 
     def bytes_per_document(self) -> int:
         return self._bytes_per_document

@@ -1,7 +1,9 @@
 """quality: Gopher, C4 and FineWeb signals as a `quality` struct, their filters, and a `quality_score`.
 
-Every threshold defaults to the published value (Gopher: Rae et al. 2021, table A1; C4: Raffel et al.
-2020; FineWeb: Penedo et al. 2024, as implemented in datatrove). A document failing a rule is rejected
+Every threshold defaults to the published value (Gopher: Rae et al. 2021, appendix A and table A1;
+C4: Raffel et al. 2020; FineWeb: Penedo et al. 2024). Where a paper leaves a detail open the signals
+follow datatrove 0.10.1; docs/quality-rules.md lists every deliberate difference, and the parity test
+(tests/stages/test_quality_parity.py) holds the stage to it. A document failing a rule is rejected
 as `quality:<rule>` with the measured value and the threshold in the detail; rules are checked in the
 order of RULES and the first failure names the rejection.
 
@@ -45,11 +47,12 @@ RULES: list[Rule] = [
     Rule("gopher_max_words", "words", "max", True),
     Rule("gopher_min_mean_word_length", "mean_word_length", "min", True),
     Rule("gopher_max_mean_word_length", "mean_word_length", "max", True),
-    Rule("gopher_max_hash_ratio", "hash_word_ratio", "max"),
-    Rule("gopher_max_ellipsis_ratio", "ellipsis_word_ratio", "max"),
+    # Ratios per token and C4's words per line mean nothing where words are not separated by spaces.
+    Rule("gopher_max_hash_ratio", "hash_word_ratio", "max", True),
+    Rule("gopher_max_ellipsis_ratio", "ellipsis_word_ratio", "max", True),
     Rule("gopher_max_bullet_lines", "bullet_lines_frac", "max"),
     Rule("gopher_max_ellipsis_lines", "ellipsis_lines_frac", "max"),
-    Rule("gopher_min_alpha_words", "alpha_words_frac", "min"),
+    Rule("gopher_min_alpha_words", "alpha_words_frac", "min", True),
     Rule("gopher_min_stop_words", "stop_words", "min", True),
     Rule("gopher_max_dup_line_frac", "dup_line_frac", "max"),
     Rule("gopher_max_dup_para_frac", "dup_para_frac", "max"),
@@ -59,6 +62,7 @@ RULES: list[Rule] = [
     *[Rule(f"gopher_max_dup_{n}gram", f"dup_{n}gram_char_frac", "max", True) for n in DUP_NGRAMS],
     Rule("c4_lorem_ipsum", "lorem_ipsum", "flag"),
     Rule("c4_curly_brace", "curly_brace", "flag"),
+    Rule("c4_min_sentences", "c4_sentences", "min", True),
     Rule("fineweb_min_line_punct", "line_punct_ratio", "min_or_equal"),
     Rule("fineweb_max_short_lines", "short_line_ratio", "max_or_equal"),
     Rule("fineweb_max_char_dup", "char_dup_ratio", "max_or_equal"),
@@ -130,6 +134,8 @@ class QualityConfig(StageConfig):
     """Reject documents containing "lorem ipsum" (C4)."""
     c4_curly_brace: bool = True
     """Reject documents containing a curly brace (C4)."""
+    c4_min_sentences: float = Field(default=5, ge=0)
+    """Reject when the document has fewer sentences (C4)."""
     fineweb_min_line_punct: float = Field(default=0.12, ge=0)
     """Reject when the fraction of lines ending in punctuation is at or below this (FineWeb)."""
     fineweb_max_short_lines: float = Field(default=0.67, ge=0)

@@ -1,26 +1,38 @@
 """The document signals of the Gopher, C4 and FineWeb heuristics, computed without a tokenizer library.
 
-Words are whitespace tokens with leading and trailing punctuation stripped (tokens that are nothing but
-punctuation are not words), which is close to the NLTK tokenization the reference implementations use.
-Line and paragraph signals count non-blank lines only: the normalize stage keeps a blank line between
-paragraphs, and counting those as duplicate lines would fail every well-formed document.
+Each signal follows its published definition as datatrove 0.10.1 implements it (the reference the
+FineWeb paper's numbers come from); every deliberate difference is listed in docs/quality-rules.md.
+
+Tokens are what a word tokenizer yields: runs of word characters (with inner apostrophes, hyphens and
+dots, as in "don't", "e-mail", "U.S") and single punctuation marks ("..." is one token), close to the
+spaCy tokenizer datatrove uses. Words are the tokens that are not punctuation. Gopher's word count and
+mean word length use words; its symbol ratios, alpha-word fraction and n-gram rules, and FineWeb's
+list ratio, use all tokens, as datatrove does. Line and paragraph signals count non-blank lines only:
+the normalize stage keeps a blank line between paragraphs, and counting those as lines would change
+every fraction with the paragraph layout.
 """
 
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import compress
 
 import numpy as np
 
-_PUNCT = string.punctuation + "“”‘’«»„‚…–—·•¡¿、。，！？：；（）「」『』【】"
+_TOKEN = re.compile(r"\.\.\.|\w+(?:['’.\-]\w+)*|[^\w\s]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_BULLETS = ("•", "‣", "●", "◦", "▪", "-", "*", "–", "—")
-_TERMINAL = (".", "!", "?", '"', "'", "”", "’", "。", "！", "？")
+# Gopher (datatrove): a bullet line starts with "•" or "-" after leading spaces.
+_BULLETS = ("•", "-")
+# C4 (tensorflow-datasets c4_utils): a kept line ends in one of these and not in an ellipsis.
+C4_TERMINAL = (".", "?", "!", '"', "'")
+C4_MIN_WORDS = 3
+C4_MAX_WORD_CHARS = 1000
+_C4_CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+# Sentence ends for C4's sentence count: terminal marks (with closing quotes or brackets) before a space.
+_SENTENCE_END = re.compile(r"(?:\.\.\.|[.!?…。！？])+[\"'”’)\]]*(?=\s|$)")
 _SHORT_LINE_CHARS = 30  # FineWeb's short_line_length
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
@@ -31,10 +43,10 @@ SIGNALS: list[tuple[str, str, str]] = [
     ("mean_word_length", "float64", "Gopher: mean word length in characters."),
     ("hash_word_ratio", "float64", "Gopher: number of '#' per word."),
     ("ellipsis_word_ratio", "float64", "Gopher: number of '...' and '…' per word."),
-    ("bullet_lines_frac", "float64", "Gopher: fraction of non-blank lines starting with a bullet (•, -, * …)."),
+    ("bullet_lines_frac", "float64", "Gopher: fraction of non-blank lines starting with a bullet (• or -)."),
     ("ellipsis_lines_frac", "float64", "Gopher: fraction of non-blank lines ending with an ellipsis."),
-    ("alpha_words_frac", "float64", "Gopher: fraction of words containing at least one letter."),
-    ("stop_words", "int64", "Gopher: occurrences of the language's stop words (null: no list for the language)."),
+    ("alpha_words_frac", "float64", "Gopher: fraction of tokens (punctuation included) containing a letter."),
+    ("stop_words", "int64", "Gopher: distinct stop words of the language found (null: no list for the language)."),
     ("dup_line_frac", "float64", "Gopher: fraction of non-blank lines that repeat an earlier line."),
     ("dup_para_frac", "float64", "Gopher: fraction of paragraphs that repeat an earlier paragraph."),
     ("dup_line_char_frac", "float64", "Gopher: characters in repeated lines / all characters."),
@@ -43,21 +55,26 @@ SIGNALS: list[tuple[str, str, str]] = [
         (
             f"top_{n}gram_char_frac",
             "float64",
-            f"Gopher: characters covered by the most frequent {n}-gram / all characters.",
+            f"Gopher: characters (spaces included) covered by the most frequent {n}-gram / all characters.",
         )
         for n in TOP_NGRAMS
     ],
     *[
-        (f"dup_{n}gram_char_frac", "float64", f"Gopher: characters in repeated {n}-grams / all characters.")
+        (
+            f"dup_{n}gram_char_frac",
+            "float64",
+            f"Gopher: characters (spaces excluded) in repeated {n}-grams / all characters.",
+        )
         for n in DUP_NGRAMS
     ],
-    ("lorem_ipsum", "bool", "C4: the text contains 'lorem ipsum'."),
-    ("curly_brace", "bool", "C4: the text contains '{' (code or templates)."),
+    ("lorem_ipsum", "bool", "C4: a line C4 keeps contains 'lorem ipsum'."),
+    ("curly_brace", "bool", "C4: a line C4 keeps contains '{' (code or templates)."),
+    ("c4_sentences", "int64", "C4: sentences in the lines C4 keeps (>= 3 words, ending in . ? ! or a quote)."),
     ("terminal_punct_lines_frac", "float64", "C4: fraction of non-blank lines ending in terminal punctuation."),
-    ("line_punct_ratio", "float64", "FineWeb: fraction of non-blank lines ending in . ! ? or a quote."),
+    ("line_punct_ratio", "float64", "FineWeb: fraction of non-blank lines ending in a Unicode sentence terminal."),
     ("short_line_ratio", "float64", "FineWeb: fraction of non-blank lines of at most 30 characters."),
     ("char_dup_ratio", "float64", "FineWeb: characters in repeated non-blank lines / characters without newlines."),
-    ("list_ratio", "float64", "FineWeb: newlines per word."),
+    ("list_ratio", "float64", "FineWeb: newlines per token."),
 ]
 
 
@@ -71,19 +88,62 @@ def stop_words(language: str) -> frozenset[str] | None:
     return frozenset(w.strip().casefold() for w in lines if w.strip() and not w.startswith("#"))
 
 
+@cache
+def sentence_terminals() -> tuple[str, ...]:
+    """Unicode's Sentence_Terminal characters (FineWeb's line-ending marks), from the shipped list."""
+    path = resources.files("pipeline") / "data" / "sentence_terminal.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(chr(int(line[2:], 16)) for line in lines if line.startswith("U+"))
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def is_word(token: str) -> bool:
+    """A token made of word characters (the tokenizer yields punctuation marks as tokens of their own)."""
+    return token[0].isalnum() or (token[0] == "_" and len(token) > 1)
+
+
 @dataclass(frozen=True)
 class Text:
     text: str
+    tokens: list[str]
     words: list[str]
     lines: list[str]
     paragraphs: list[str]
 
     @classmethod
     def of(cls, text: str) -> Text:
-        words = list(filter(None, [t.strip(_PUNCT) for t in text.split()]))
+        tokens = tokenize(text)
+        words = [t for t in tokens if is_word(t)]
         lines = list(filter(None, map(str.strip, text.split("\n"))))
         paragraphs = list(filter(None, map(str.strip, _PARAGRAPH.split(text))))
-        return cls(text, words, lines, paragraphs)
+        return cls(text, tokens, words, lines, paragraphs)
+
+
+def c4_kept_lines(lines: list[str]) -> list[str]:
+    """The lines C4's line filters keep (citations removed), before its page rules look at them."""
+    kept = []
+    for line in lines:
+        words = line.split()
+        if any(len(word) > C4_MAX_WORD_CHARS for word in words):
+            continue
+        line = _C4_CITATION.sub("", line)
+        if not line.endswith(C4_TERMINAL) or line.endswith("..."):
+            continue
+        if len(words) < C4_MIN_WORDS:
+            continue
+        folded = line.lower()
+        if "javascript" in folded or any(p in folded for p in C4_POLICY):
+            continue
+        kept.append(line)
+    return kept
+
+
+def sentence_count(line: str) -> int:
+    """Sentences in a line: terminal marks followed by a space or the end, at least one per line."""
+    return max(1, len(_SENTENCE_END.findall(line)))
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
@@ -139,9 +199,9 @@ class WordGrams:
                 total += self.occurrences[number]
         return total
 
-    def count_in(self, vocabulary: frozenset[str]) -> int:
-        """Occurrences of words whose casefolded form is in `vocabulary`."""
-        return sum(compress(self.occurrences, map(vocabulary.__contains__, map(str.casefold, self.distinct))))
+    def distinct_in(self, vocabulary: frozenset[str]) -> int:
+        """Distinct casefolded words found in `vocabulary` (Gopher counts stop words present, not uses)."""
+        return len(vocabulary.intersection(map(str.casefold, self.distinct)))
 
     def advance(self, n: int) -> bool:
         """Move to n-grams (n at least the current n); False when the words are fewer than n."""
@@ -163,22 +223,28 @@ class WordGrams:
             self._counts = counts
         return True
 
-    def _chars(self) -> np.ndarray:
-        """Characters of each repeated n-gram (its words and the spaces between)."""
-        return self._cumulative[self._positions + self.n] - self._cumulative[self._positions] + (self.n - 1)
+    def _chars(self, spaces: bool) -> np.ndarray:
+        """Characters of each repeated n-gram: its words, and the spaces between when `spaces`."""
+        chars = self._cumulative[self._positions + self.n] - self._cumulative[self._positions]
+        return chars + (self.n - 1) if spaces else chars
 
     def top_chars(self) -> int:
+        """Characters (words joined by spaces) of the most frequent n-gram times its count.
+
+        Among equally frequent n-grams the one seen first decides, as `Counter.most_common` does.
+        """
         if len(self._positions) == 0:
             return 0
         counts = self._counts[self._ids]
         top = int(counts.max())
-        # Among the most frequent n-grams the longest decides the characters covered.
-        return top * int(self._chars()[counts == top].max())
+        first = int(np.flatnonzero(counts == top)[0])
+        return top * int(self._chars(True)[first])
 
     def duplicate_chars(self) -> int:
         if len(self._positions) == 0:
             return 0
-        chars = self._chars().tolist()
+        # The repeated n-grams' words without the spaces between (datatrove joins them with "").
+        chars = self._chars(False).tolist()
         seen: set[int] = set()
         total = index = 0
         # A scan one position at a time would also visit the n-grams that occur once, but those can
@@ -213,21 +279,24 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
     n_lines = max(len(t.lines), 1)
     n_chars = max(len(text), 1)
     per_word = max(n_words, 1)
-    folded = text.casefold()
+    per_token = max(len(t.tokens), 1)
     stops = stop_words(language) if language else None
     line_dups, line_dup_chars = _duplicates(t.lines)
-    grams = WordGrams(t.words)
+    words = WordGrams(t.words)
+    grams = WordGrams(t.tokens)
     para_dups, para_dup_chars = _duplicates(t.paragraphs)
+    c4_lines = c4_kept_lines(t.lines)
+    c4_text = "\n".join(c4_lines)
 
     signals: dict[str, float | int | bool | None] = {
         "words": n_words,
-        "mean_word_length": grams.characters / per_word,
-        "hash_word_ratio": text.count("#") / per_word,
-        "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_word,
+        "mean_word_length": words.characters / per_word,
+        "hash_word_ratio": text.count("#") / per_token,
+        "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_token,
         "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
         "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
-        "alpha_words_frac": grams.words_with_letters() / per_word,
-        "stop_words": None if stops is None else grams.count_in(stops),
+        "alpha_words_frac": grams.words_with_letters() / per_token,
+        "stop_words": None if stops is None else words.distinct_in(stops),
         "dup_line_frac": line_dups / n_lines,
         "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
         "dup_line_char_frac": line_dup_chars / n_chars,
@@ -237,16 +306,17 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         signals[f"top_{n}gram_char_frac"] = (grams.top_chars() if grams.advance(n) else 0) / n_chars
     for n in DUP_NGRAMS:
         signals[f"dup_{n}gram_char_frac"] = (grams.duplicate_chars() if grams.advance(n) else 0) / n_chars
-    terminal = sum(line.endswith(_TERMINAL) and not line.endswith(("...", "…")) for line in t.lines) / n_lines
+    terminal = sum(line.endswith(C4_TERMINAL) and not line.endswith("...") for line in t.lines) / n_lines
     signals.update(
         {
-            "lorem_ipsum": "lorem ipsum" in folded,
-            "curly_brace": "{" in text,
+            "lorem_ipsum": "lorem ipsum" in c4_text.lower(),
+            "curly_brace": "{" in c4_text,
+            "c4_sentences": sum(sentence_count(line) for line in c4_lines),
             "terminal_punct_lines_frac": terminal,
-            "line_punct_ratio": sum(line.endswith(_TERMINAL) for line in t.lines) / n_lines,
+            "line_punct_ratio": sum(line.endswith(sentence_terminals()) for line in t.lines) / n_lines,
             "short_line_ratio": sum(len(line) <= _SHORT_LINE_CHARS for line in t.lines) / n_lines,
             "char_dup_ratio": line_dup_chars / max(len(text.replace("\n", "")), 1),
-            "list_ratio": text.count("\n") / per_word,
+            "list_ratio": text.count("\n") / per_token,
         }
     )
     return signals
