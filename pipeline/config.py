@@ -64,6 +64,9 @@ class IngestConfig(StageConfig):
     # Processes extracting HTML main content in parallel (1: in the ingest process). Output is the
     # same for any value: pages come back in input order.
     workers: int = Field(default=1, ge=1)
+    # Symlinks pointing outside the input folder are ledger rows (`symlink_outside_input`), not read,
+    # unless this is true: an input folder cannot make the pipeline read files it does not hold.
+    follow_symlinks: bool = False
 
 
 class ValidateConfig(StageConfig):

@@ -117,6 +117,9 @@ class RunResult:
     # The work folder kept for reruns (None when run.keep_work is false) and its size.
     work_dir: Path | None = None
     work_bytes: int = 0
+    # Files whose reading stopped early (relative path -> the ledger detail saying where): the
+    # records after that point were never read, so the accounting cannot cover them.
+    partly_read: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -124,10 +127,19 @@ class RunResult:
         for t in self.tallies:
             reasons = ", ".join(f"{r}={n}" for r, n in sorted(t.rejected.items())) or "-"
             lines.append(f"{t.name:<{width}}  {t.records_in:>9,}  {t.records_out:>9,}  {t.seconds:>8.2f}  {reasons}")
+        if self.partly_read:
+            scope = (
+                f"holds for every record read; {len(self.partly_read):,} file(s) only partly read, "
+                "see partly_read in run.json"
+            )
+        else:
+            scope = "holds overall and for every input file"
         lines.append(
             f"records read {self.records_read:,} = published {self.records_published:,} + rejected "
-            f"{self.records_rejected:,}  (holds overall and for every input file)"
+            f"{self.records_rejected:,}  ({scope})"
         )
+        for path, detail in list(self.partly_read.items())[:5]:
+            lines.append(f"partly read: {path}: {detail[:200]}")
         lines.append("(stage seconds are work time summed over worker processes)")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
@@ -208,7 +220,9 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            files = list_inputs(self.input_root, exclude=[self.output_dir])
+            files = list_inputs(
+                self.input_root, exclude=[self.output_dir], follow_symlinks=self.config.ingest.follow_symlinks
+            )
             if not files:
                 raise UsageError(f"input {self.input_root} holds no files (hidden files are skipped)")
             steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
@@ -305,6 +319,7 @@ class Runner:
                     "in_bytes": text_bytes(batch.kept),
                     "read": dict(read),
                     "skipped": dict(batch.skipped),
+                    "partial": dict(batch.partial),
                 }
                 write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts)
             progress.update(
@@ -458,8 +473,12 @@ class Runner:
     ) -> RunResult:
         shards = self._shards(folders[0])
         accounting = Accounting()
+        partly_read: dict[str, str] = {}
         for shard in range(shards):
-            accounting.read.update(shard_facts(folders[0], shard)["read"])
+            facts = shard_facts(folders[0], shard)
+            accounting.read.update(facts["read"])
+            for path, detail in facts.get("partial", {}).items():
+                partly_read.setdefault(path, detail)
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
@@ -530,6 +549,7 @@ class Runner:
             records_rejected=ledger.total,
             tallies=tallies,
             seconds=time.perf_counter() - started,
+            partly_read=partly_read,
         )
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
         return result
@@ -567,6 +587,7 @@ class Runner:
                 "rejected": result.records_rejected,
             },
             "per_file": per_file,
+            "partly_read": [{"path": p, "detail": d} for p, d in sorted(result.partly_read.items())],
             "stages": [t.as_dict() for t in tallies],
             "execution": {"workers": self.workers, "work_folder": str(self.work_root), "steps": self.step_seconds},
             "shards": [{"path": s.path.name, "rows": s.num_rows} for s in shards],
