@@ -194,6 +194,11 @@ class Runner:
         self.name = run.name
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
+        if any(ord(c) < 32 or c == "\x7f" for c in self.name) or len(self.name.encode("utf-8", "replace")) > 200:
+            raise UsageError(
+                f"run.name {self.name!r} must be at most 200 bytes with no control characters "
+                "(it names folders and the Hub repo)"
+            )
         if not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         self.plan = build_plan(config)
