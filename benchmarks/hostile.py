@@ -213,7 +213,7 @@ def _run_case(name: str, make: Callable[[Path], int], work: Path) -> dict[str, o
     (base / "in").mkdir(parents=True)
     expected = make(base / "in")
     command = [sys.executable, "-m", "pipeline", "run", "--input", str(base / "in"), "--output", str(base / "out")]
-    command += ["--quiet", "--fresh", "--set", "language.languages=[]", "--workers", "2"]
+    command += ["--name", "hostile", "--quiet", "--fresh", "--set", "language.languages=[]", "--workers", "2"]
     started = time.perf_counter()
     with (base / "stderr.txt").open("wb") as err_file:
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err_file)
@@ -222,8 +222,8 @@ def _run_case(name: str, make: Callable[[Path], int], work: Path) -> dict[str, o
     child.returncode = os.waitstatus_to_exitcode(status)
     err = (base / "stderr.txt").read_bytes()
     seconds = time.perf_counter() - started
-    run_json = base / "out" / "dataset.report" / "run.json"
-    facts = json.loads(run_json.read_text()) if run_json.exists() and child.returncode == 0 else {}
+    reports = sorted((base / "out").glob("*.report/run.json"))
+    facts = json.loads(reports[0].read_text()) if reports and child.returncode == 0 else {}
     records = facts.get("records", {})
     return {
         "case": name,
