@@ -34,7 +34,10 @@ def _inside(path: str, root: str) -> bool:
 def walk(root: Path, exclude: list[Path], follow_symlinks: bool = False) -> Iterator[Entry]:
     """Entries under `root` sorted by relative path, hidden names and `exclude` skipped."""
     if not root.is_dir():
-        yield Entry(root, root.name)
+        if root.exists() and not root.is_file():
+            yield Entry(root, root.name, "not_a_file", "the input is not a regular file (a FIFO, socket or device)")
+        else:
+            yield Entry(root, root.name)
         return
     real_root = os.path.realpath(root)
     excluded = {os.path.realpath(p) for p in exclude}

@@ -255,15 +255,25 @@ def test_warc_reader_caps_bodies_and_loses_nothing(tmp_path_factory, case, compr
     assert not partial
 
 
+def _starts(raw: bytes) -> list[int]:
+    starts, at = [], raw.find(b"WARC/1.0\r\nWARC-Type")
+    while at >= 0:
+        starts.append(at)
+        at = raw.find(b"WARC/1.0\r\nWARC-Type", at + 1)
+    return starts
+
+
 @given(warc_files(), st.data())
 def test_truncated_warc_keeps_what_precedes_and_says_so(tmp_path_factory, case, data) -> None:
-    raw, n = case
+    raw, _ = case
     cut = data.draw(st.integers(1, len(raw) - 1))
     root = tmp_path_factory.mktemp("warccut")
     (root / "a.warc").write_bytes(raw[:cut])
     kept, ledger, partial = _ingest(root)
-    assert len(kept) + len(ledger) <= n + 1
-    if len(kept) + len(ledger) < n:
+    # A cut at a record boundary leaves a valid, shorter archive: count the records that begin before it.
+    begun = sum(1 for start in _starts(raw) if start < cut)
+    assert len(kept) + len(ledger) <= begun + 1
+    if len(kept) + len(ledger) < begun:
         assert partial == {"a.warc"}
 
 
@@ -314,3 +324,24 @@ def test_walk_leaves_one_row_per_entry(tmp_path_factory, kinds, depth) -> None:
     assert reasons.count("symlink_outside_input") == kinds.count("outside")
     assert reasons.count("not_a_file") == kinds.count("fifo")
     assert not any(row["reason"] in PARTIAL_REASONS for row in ledger)
+
+
+# -- ARC --------------------------------------------------------------------------------------------
+
+ARC_SAMPLE = Path(__file__).parent.parent / "fixtures" / "web" / "cc-2008-sample.arc"
+ARC_DOCUMENTS = 5  # the sample's records after its filedesc
+
+
+@given(st.data())
+def test_damaged_arc_keeps_what_precedes_and_says_so(tmp_path_factory, data) -> None:
+    raw = bytearray(ARC_SAMPLE.read_bytes())
+    cut = data.draw(st.integers(1, len(raw)))
+    raw = raw[:cut]
+    for _ in range(data.draw(st.integers(0, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    root = tmp_path_factory.mktemp("arc")
+    (root / "a.arc").write_bytes(bytes(raw))
+    kept, ledger, partial = _ingest(root, max_document_bytes=1 << 20)
+    assert len(kept) + len(ledger) <= ARC_DOCUMENTS + 1
+    if 0 < len(kept) + len(ledger) < ARC_DOCUMENTS:
+        assert partial == {"a.arc"} or any(row["reason"] == "empty" for row in ledger)
