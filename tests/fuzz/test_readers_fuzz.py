@@ -337,11 +337,14 @@ def test_damaged_arc_keeps_what_precedes_and_says_so(tmp_path_factory, data) -> 
     raw = bytearray(ARC_SAMPLE.read_bytes())
     cut = data.draw(st.integers(1, len(raw)))
     raw = raw[:cut]
-    for _ in range(data.draw(st.integers(0, 3))):
+    flips = data.draw(st.integers(0, 3))
+    for _ in range(flips):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     root = tmp_path_factory.mktemp("arc")
     (root / "a.arc").write_bytes(bytes(raw))
     kept, ledger, partial = _ingest(root, max_document_bytes=1 << 20)
     assert len(kept) + len(ledger) <= ARC_DOCUMENTS + 1
-    if 0 < len(kept) + len(ledger) < ARC_DOCUMENTS:
+    # (A changed digit in a length field can make one record swallow the next, which ARC, having no
+    # record markers, cannot tell from a valid file; so only a cut must be reported.)
+    if not flips and 0 < len(kept) + len(ledger) < ARC_DOCUMENTS:
         assert partial == {"a.arc"} or any(row["reason"] == "empty" for row in ledger)
