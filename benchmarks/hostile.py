@@ -80,7 +80,7 @@ def _prose(i: int) -> str:
         for _ in range(12):
             state = state * 1103515245 % (1 << 31)
             words.append(_WORDS[state % len(_WORDS)])
-        sentences.append("The " + " ".join(words) + " and the people of the town were glad of it.")
+        sentences.append("The " + " ".join(words) + ".")
     return f"Entry {i}. " + " ".join(sentences)
 
 
