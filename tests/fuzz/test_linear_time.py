@@ -31,9 +31,9 @@ def _best_of(run: Callable[[str], object], text: str, repeat: int = 3) -> float:
     return best
 
 
-def _assert_linear(run: Callable[[str], object], unit: str) -> None:
-    small = (unit * (SMALL // len(unit) + 1))[:SMALL]
-    large = (unit * (SMALL * FACTOR // len(unit) + 1))[: SMALL * FACTOR]
+def _assert_linear(run: Callable[[str], object], unit: str, size: int = SMALL) -> None:
+    small = (unit * (size // len(unit) + 1))[:size]
+    large = (unit * (size * FACTOR // len(unit) + 1))[: size * FACTOR]
     run(small)  # warm caches and lazy imports
     ratios = []
     # A linear family can look super-linear once when the machine is busy; a quadratic one always does.
@@ -90,7 +90,9 @@ PII_UNITS = [
 
 @pytest.mark.parametrize("unit", PII_UNITS)
 def test_pii_detectors_are_linear(unit: str) -> None:
-    _assert_linear(_pii, unit)
+    # Larger sizes for the fast detectors: below ~100 KB the text sits in the CPU cache and the
+    # step out of it looks like super-linear growth.
+    _assert_linear(_pii, unit, 4 * SMALL)
 
 
 def _clean(text: str) -> None:
