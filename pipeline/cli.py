@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import json
 import re
 import sys
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import DEFAULT_CONFIG_FILE
-from pipeline.errors import EnvironmentFailure, PipelineError, UsageError
+from pipeline.errors import EnvironmentFailure, InternalError, PipelineError, UsageError
 
 COMMANDS = ("run", "validate", "push", "inspect", "init")
 # Modules of the `run` extra (pyproject.toml): the lean install (`validate`, `push`) goes without them.
@@ -40,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
         "Without a command, `run` with pipeline.toml.",
     )
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the Python traceback too (any position)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
@@ -187,7 +192,12 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(config_path, overrides, require_file=args.config is not None)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     progress = Progress("quiet" if args.quiet else args.progress, log)
-    result = Runner(config, log=log, fresh=args.fresh, progress=progress).run()
+    runner = Runner(config, log=log, fresh=args.fresh, progress=progress)
+    try:
+        result = runner.run()
+    except BaseException:
+        _report_leftovers(runner.work_root)
+        raise
     if not args.quiet:
         print(result.summary())
     return 0
@@ -204,7 +214,47 @@ def dataset_name(input_arg: str) -> str:
 
 
 def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # JSON's string escapes are valid TOML basic-string escapes; DEL is the one control character
+    # JSON leaves raw and TOML refuses, so a newline or escape in a path stays part of the path.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _report_leftovers(work: Path) -> None:
+    """After a failed run: say what is left on disk, since a full disk is a common cause."""
+    try:
+        if not work.is_dir():
+            return
+        size = sum(p.stat().st_size for p in work.rglob("*") if p.is_file())
+    except OSError:
+        return
+    print(
+        f"pipeline: the previous dataset, if any, is unchanged; the work folder {work} "
+        f"({size / 1e6:,.1f} MB) is kept so a rerun resumes; delete it to free the space",
+        file=sys.stderr,
+    )
+
+
+# What to do about the OS errors a run can foreseeably meet.
+_OS_FIXES = {
+    errno.ENOSPC: "the disk is full: free space or choose another --output",
+    errno.EDQUOT: "the disk quota is exceeded: free space or choose another --output",
+    errno.EACCES: "permission denied: fix the permissions or choose another path",
+    errno.EPERM: "operation not permitted: fix the permissions or choose another path",
+    errno.EROFS: "the file system is read-only: choose another --output",
+    errno.ENAMETOOLONG: "the name is too long for the file system: choose a shorter --name or path",
+    errno.EEXIST: "a file is in the way where a folder is needed: move it or choose another path",
+    errno.ENOTDIR: "a file is in the way where a folder is needed: move it or choose another path",
+    errno.EISDIR: "a folder is where a file is needed: move it or choose another path",
+    errno.EMFILE: "too many open files: raise the limit (ulimit -n)",
+    errno.ENOMEM: "out of memory: lower run.workers or run.batch_size",
+}
+
+
+def environment_failure(exc: OSError) -> EnvironmentFailure:
+    """One line naming the path and the fix, for an OSError the machine raised."""
+    fix = _OS_FIXES.get(exc.errno or 0, f"{exc.strerror or exc}")
+    where = exc.filename if exc.filename is not None else "(no path)"
+    return EnvironmentFailure(f"{where}: {fix} ({type(exc).__name__}: {exc.strerror or exc})")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -266,6 +316,8 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -274,12 +326,30 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"run": _run, "validate": _validate, "push": _push, "inspect": _inspect, "init": _init}[args.command]
         return handler(args)
-    except PipelineError as exc:
-        print(f"pipeline: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (PipelineError, OSError, MemoryError, Exception) as exc:
+        error = _as_pipeline_error(exc)
+        if debug:
+            import traceback
+
+            traceback.print_exception(exc)
+        print(f"pipeline: error: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print(
             "pipeline: interrupted; the previous dataset, if any, is unchanged; rerun the same command to resume",
             file=sys.stderr,
         )
         return 130
+
+
+def _as_pipeline_error(exc: BaseException) -> PipelineError:
+    if isinstance(exc, PipelineError):
+        return exc
+    if isinstance(exc, OSError):
+        return environment_failure(exc)
+    if isinstance(exc, MemoryError):
+        return EnvironmentFailure("out of memory: lower run.workers, run.batch_size or ingest.max_document_bytes")
+    return InternalError(
+        f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+        "(a pipeline bug: rerun with --debug for the traceback and report it)"
+    )

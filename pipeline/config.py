@@ -98,6 +98,9 @@ class IngestConfig(StageConfig):
     """`document`: a .txt/.md file is one document; `line`: every non-blank line is one."""
     workers: int = Field(default=1, ge=1)
     """Processes extracting HTML main content in parallel; the output is the same for any value."""
+    follow_symlinks: bool = False
+    """Read symlinks that point outside the input folder (otherwise each is a `symlink_outside_input`
+    ledger row: an input folder cannot make the pipeline read files it does not hold)."""
 
 
 class ValidateConfig(StageConfig):

@@ -7,6 +7,7 @@ cannot be read at all, or holds no records, still leaves one ledger row, so noth
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from pipeline import extra_fields
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
 from pipeline.fingerprint import sha256_of
-from pipeline.readers import discover, reader_for
-from pipeline.readers.base import Pending, RawRecord
+from pipeline.readers import reader_for
+from pipeline.readers.base import PARTIAL_REASONS, Pending, RawRecord
 from pipeline.readers.compression import corrupt_stream_errors
 from pipeline.readers.finisher import Finisher
+from pipeline.readers.walk import walk
 from pipeline.records import LEDGER_SCHEMA, METADATA_NAMES, RECORD_SCHEMA, record_id
 from pipeline.seen_ids import SeenIds
 
@@ -35,6 +37,10 @@ class InputFile:
     relative: str
     size: int
     sha256: str
+    # Set when the walk found the entry but it is not read (unreadable, not a file, a symlink out of
+    # the input...): one ledger row with this reason stands for it.
+    reason: str | None = None
+    detail: str = ""
 
 
 @dataclass
@@ -44,6 +50,9 @@ class IngestBatch:
     # Archive records that are not documents (WARC warcinfo/request/metadata, ARC filedesc), by
     # type: counted here, never rows.
     skipped: Counter[str] = field(default_factory=Counter)
+    # Files whose reading stopped early (damage that cannot be resynchronised), by relative path:
+    # the detail of the ledger row that says where.
+    partial: dict[str, str] = field(default_factory=dict)
     # The merged Arrow type of the records' own fields seen so far (see extra_fields.py).
     fields_type: pa.StructType = field(default_factory=lambda: pa.struct([]))
 
@@ -84,8 +93,11 @@ def is_tool_output(folder: Path) -> bool:
     )
 
 
-def list_inputs(root: Path, exclude: list[Path], pattern: str | None = None) -> list[InputFile]:
-    """The input files, skipping folders this tool wrote (an output folder inside the input is never read back)."""
+def list_inputs(
+    root: Path, exclude: list[Path], follow_symlinks: bool = False, pattern: str | None = None
+) -> list[InputFile]:
+    """The input files (and the entries the walk could not use, as ledger rows to be), skipping folders
+    this tool wrote: an output folder inside the input is never read back."""
     files = []
     outputs: dict[Path, bool] = {}
 
@@ -96,14 +108,57 @@ def list_inputs(root: Path, exclude: list[Path], pattern: str | None = None) -> 
                 return True
         return False
 
-    for path in discover(root, exclude):
-        relative = path.name if root.is_file() else path.relative_to(root).as_posix()
-        if not root.is_file() and inside_output(path):
+    for entry in walk(root, exclude, follow_symlinks):
+        if not root.is_file() and inside_output(entry.path):
             continue
-        if pattern is not None and not fnmatch.fnmatchcase(relative, pattern):
+        if pattern is not None and not fnmatch.fnmatchcase(entry.relative, pattern):
             continue
-        files.append(InputFile(path, relative, path.stat().st_size, sha256_of(path)))
+        if entry.reason is not None:
+            files.append(InputFile(entry.path, entry.relative, 0, "", entry.reason, entry.detail))
+            continue
+        try:
+            files.append(InputFile(entry.path, entry.relative, entry.path.stat().st_size, sha256_of(entry.path)))
+        except OSError as exc:
+            detail = f"cannot be read ({exc.strerror or exc}); fix its permissions or move it out of the input"
+            files.append(InputFile(entry.path, entry.relative, 0, "", "unreadable", detail))
     return files
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repaired(value: str | None) -> str | None:
+    """`value` with lone surrogates (which Arrow cannot hold) replaced by U+FFFD, or None when it has none."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return None
+
+
+def _guard_unicode(record: RawRecord) -> RawRecord:
+    """Lone surrogates (a JSON `"\\ud800"`, bytes read with surrogateescape) cannot be written as UTF-8.
+
+    In the text they make the record an `invalid_unicode` rejection (the repaired text goes to the
+    ledger); in the id, url or provenance they are replaced by U+FFFD, since the text is intact.
+    """
+    for name in ("id", "url", "title", "date", "encoding", "content_type", "warc_record_id", "warc_date", "detail"):
+        value = getattr(record, name)
+        if isinstance(value, str) and (fixed := _repaired(value)) is not None:
+            setattr(record, name, fixed)
+    fixed = _repaired(record.text)
+    if fixed is not None:
+        at = _SURROGATE.search(record.text or "")
+        record.text = fixed
+        if record.reason is None:
+            record.reason = "invalid_unicode"
+            record.detail = (
+                f"the text holds a lone surrogate (invalid Unicode) at character {at.start() if at else 0}; "
+                "fix the source encoding"
+            )
+    return record
 
 
 @dataclass
@@ -112,6 +167,7 @@ class _Columns:
     kept: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in RECORD_SCHEMA.names})
     rejected: dict[str, list[Any]] = field(default_factory=lambda: {n: [] for n in LEDGER_SCHEMA.names})
     skipped: Counter[str] = field(default_factory=Counter)
+    partial: dict[str, str] = field(default_factory=dict)
     kept_bytes: int = 0
     # Input ids seen so far (12 bytes each), to stop at a repeat.
     seen_ids: SeenIds = field(default_factory=SeenIds)
@@ -146,6 +202,9 @@ class _Columns:
         if record.skipped is not None:
             self.skipped[record.skipped] += 1
             return
+        record = _guard_unicode(record)
+        if record.reason in PARTIAL_REASONS:
+            self.partial.setdefault(file, record.detail)
         source = file if record.number is None else f"{file}#{record.number}"
         rid = self._id(file, source, record)
         text = record.text
@@ -198,8 +257,10 @@ class _Columns:
             pa.RecordBatch.from_pydict(self.kept, schema=RECORD_SCHEMA),
             pa.RecordBatch.from_pydict(self.rejected, schema=LEDGER_SCHEMA),
             self.skipped,
-            self.fields_type,
+            fields_type=self.fields_type,
+            partial=self.partial,
         )
+        self.partial = {}
         self.kept = {n: [] for n in RECORD_SCHEMA.names}
         self.rejected = {n: [] for n in LEDGER_SCHEMA.names}
         self.skipped = Counter()
@@ -223,6 +284,9 @@ class _Columns:
 
 
 def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pending]:
+    if file.reason is not None:
+        yield RawRecord(None, None, reason=file.reason, detail=file.detail)
+        return
     reader = reader_for(file.path, config.format)
     if reader is None:
         yield RawRecord(
@@ -262,7 +326,8 @@ def _records(file: InputFile, config: IngestConfig) -> Iterator[RawRecord | Pend
             last_number + 1 if last_number else None,
             None,
             reason="unreadable",
-            detail=f"could not read past record {last_number}: {type(exc).__name__}: {exc}",
+            detail=f"could not read past record {last_number}: {type(exc).__name__}: {str(exc)[:300]}; "
+            "the rest of the file was not read",
         )
         return
     if count == 0:

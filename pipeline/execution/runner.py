@@ -121,6 +121,9 @@ class RunResult:
     # The work folder kept for reruns (None when run.keep_work is false) and its size.
     work_dir: Path | None = None
     work_bytes: int = 0
+    # Files whose reading stopped early (relative path -> the ledger detail saying where): the
+    # records after that point were never read, so the accounting cannot cover them.
+    partly_read: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -128,10 +131,19 @@ class RunResult:
         for t in self.tallies:
             reasons = ", ".join(f"{r}={n}" for r, n in sorted(t.rejected.items())) or "-"
             lines.append(f"{t.name:<{width}}  {t.records_in:>9,}  {t.records_out:>9,}  {t.seconds:>8.2f}  {reasons}")
+        if self.partly_read:
+            scope = (
+                f"holds for every record read; {len(self.partly_read):,} file(s) only partly read, "
+                "see partly_read in run.json"
+            )
+        else:
+            scope = "holds overall and for every input file"
         lines.append(
             f"records read {self.records_read:,} = published {self.records_published:,} + rejected "
-            f"{self.records_rejected:,}  (holds overall and for every input file)"
+            f"{self.records_rejected:,}  ({scope})"
         )
+        for path, detail in list(self.partly_read.items())[:5]:
+            lines.append(f"partly read: {path}: {detail[:200]}")
         lines.append("(stage seconds are work time summed over worker processes)")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
@@ -207,6 +219,11 @@ class Runner:
         self.name = run.name
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
+        if any(ord(c) < 32 or c == "\x7f" for c in self.name) or len(self.name.encode("utf-8", "replace")) > 200:
+            raise UsageError(
+                f"run.name {self.name!r} must be at most 200 bytes with no control characters "
+                "(it names folders and the Hub repo)"
+            )
         if not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         if self.input_root.is_dir() and self.output_dir.resolve() == self.input_root.resolve():
@@ -239,7 +256,12 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            files = list_inputs(self.input_root, exclude=[self.output_dir], pattern=self.input_pattern)
+            files = list_inputs(
+                self.input_root,
+                exclude=[self.output_dir],
+                pattern=self.input_pattern,
+                follow_symlinks=self.config.ingest.follow_symlinks,
+            )
             if not files:
                 what = f"no files match {self.input_pattern!r} under" if self.input_pattern else "no files in"
                 raise UsageError(
@@ -344,6 +366,7 @@ class Runner:
                     "read": dict(read),
                     "skipped": dict(batch.skipped),
                     "fields_type": extra_fields.dump_type(batch.fields_type),
+                    "partial": dict(batch.partial),
                 }
                 write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts)
             progress.update(
@@ -519,8 +542,12 @@ class Runner:
     ) -> RunResult:
         shards = self._shards(folders[0])
         accounting = Accounting()
+        partly_read: dict[str, str] = {}
         for shard in range(shards):
-            accounting.read.update(shard_facts(folders[0], shard)["read"])
+            facts = shard_facts(folders[0], shard)
+            accounting.read.update(facts["read"])
+            for path, detail in facts.get("partial", {}).items():
+                partly_read.setdefault(path, detail)
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
@@ -604,6 +631,7 @@ class Runner:
             records_rejected=ledger.total,
             tallies=tallies,
             seconds=time.perf_counter() - started,
+            partly_read=partly_read,
         )
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
         return result
@@ -661,6 +689,7 @@ class Runner:
                 "rejected": result.records_rejected,
             },
             "per_file": per_file,
+            "partly_read": [{"path": p, "detail": d} for p, d in sorted(result.partly_read.items())],
             "stages": [t.as_dict() for t in tallies],
             # Stages from other packages or scripts: what identifies their code (version, source hash).
             "plugins": {

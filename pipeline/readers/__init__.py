@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.readers.arc import read_arc
@@ -46,7 +45,7 @@ SUFFIXES: dict[str, str] = {
 }
 READERS: dict[str, Reader] = {suffix: FORMATS[name] for suffix, name in SUFFIXES.items()}
 
-__all__ = ["FORMATS", "READERS", "RawRecord", "ReaderOptions", "discover", "format_of", "reader_for"]
+__all__ = ["FORMATS", "READERS", "RawRecord", "ReaderOptions", "format_of", "reader_for"]
 
 _SNIFF_BYTES = 1024
 
@@ -96,20 +95,3 @@ def format_of(path: Path, override: str = "auto") -> str | None:
 def reader_for(path: Path, override: str = "auto") -> Reader | None:
     name = format_of(path, override)
     return FORMATS[name] if name is not None else None
-
-
-def discover(root: Path, exclude: list[Path]) -> Iterator[Path]:
-    """Files under `root` in sorted order (by relative path), skipping hidden entries and `exclude`."""
-    if root.is_file():
-        yield root
-        return
-    excluded = {p.resolve() for p in exclude}
-    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        resolved = path.resolve()
-        if any(resolved == e or e in resolved.parents for e in excluded):
-            continue
-        if path.is_file():
-            yield path

@@ -16,7 +16,7 @@ from typing import BinaryIO
 from pipeline.readers.base import Pending, RawRecord, ReaderOptions
 from pipeline.readers.compression import open_archive, strip_compression
 from pipeline.readers.html import PendingPage
-from pipeline.readers.http import decode_body, split_response
+from pipeline.readers.http import BodyTooLarge, decode_body, split_response
 
 _MAX_HEADER_LINE = 1 << 16
 _SKIP_CHUNK = 1 << 20
@@ -110,10 +110,10 @@ def _records(arc: _ArcStream, options: ReaderOptions) -> Iterator[RawRecord | Pe
             version = 2 if second[:1] == [b"2"] else 1
             yield RawRecord(number, None, skipped="filedesc")
             continue
-        yield _document(number, url, date, content_type, block)
+        yield _document(number, url, date, content_type, block, limit)
 
 
-def _document(number: int, url: str, date: str, arc_type: str, block: bytes) -> RawRecord | Pending:
+def _document(number: int, url: str, date: str, arc_type: str, block: bytes, limit: int) -> RawRecord | Pending:
     response = split_response(block)
     crawled = _iso_date(date)
     if response.status is not None and not 200 <= response.status < 300:
@@ -126,7 +126,12 @@ def _document(number: int, url: str, date: str, arc_type: str, block: bytes) -> 
             warc_date=crawled,
             content_type=arc_type,
         )
-    body = decode_body(response.body, response.header("Transfer-Encoding"), response.header("Content-Encoding"))
+    try:
+        body = decode_body(
+            response.body, response.header("Transfer-Encoding"), response.header("Content-Encoding"), limit
+        )
+    except BodyTooLarge as exc:
+        return RawRecord(number, None, reason="too_large", detail=f"ARC record: {exc}", url=url, warc_date=crawled)
     content_type = response.header("Content-Type") or arc_type
     return PendingPage(number, body, content_type, url=url, warc_date=crawled)
 

@@ -33,6 +33,12 @@ class RawRecord:
     fields: dict[str, Any] | None = None
 
 
+# Ledger reasons that mean "reading stopped here: the rest of the file (or all of it) was not read".
+# A file with such a row is reported as partly read in the summary and run.json, because the
+# records it still held were never counted. The row's detail says at which byte reading stopped.
+PARTIAL_REASONS = frozenset({"corrupt_file", "corrupt_archive", "unreadable", "partly_read"})
+
+
 class Pending(ABC):
     """A record whose costly part (HTML extraction) is still to do.
 

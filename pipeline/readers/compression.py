@@ -32,11 +32,64 @@ def open_binary(path: Path) -> BinaryIO:
     if suffix == ".xz":
         return lzma.open(path, "rb")  # type: ignore[return-value]
     if suffix == ".zst":
+        # A buffer gives it readline() and reads ahead in big chunks.
+        return io.BufferedReader(_ZstdFrames(path.open("rb")), buffer_size=1 << 20)  # type: ignore[arg-type]
+    return path.open("rb")
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Zstandard frames, inflated a bounded step at a time, raising EOFError when the file is cut short.
+
+    zstandard's own reader ends quietly at a truncated frame, which would lose the rest of the file
+    without a word; gzip, bz2 and lzma raise EOFError there, and so does this.
+    """
+
+    # Compressed bytes per step: zstd inflates at most ~32,000x, so one step yields at most ~64 MB.
+    _CHUNK = 2048
+
+    def __init__(self, raw: BinaryIO) -> None:
         import zstandard
 
-        # zstandard's reader has no readline(); a buffer gives it one and reads ahead in big chunks.
-        return io.BufferedReader(zstandard.open(path, "rb"), buffer_size=1 << 20)  # type: ignore[arg-type]
-    return path.open("rb")
+        super().__init__()
+        self._zstd = zstandard
+        self.raw = raw
+        self.inflater = zstandard.ZstdDecompressor().decompressobj()
+        self.in_frame = False
+        self.out = bytearray()
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _step(self) -> None:
+        if not self.pending:
+            self.pending = self.raw.read(self._CHUNK)
+            if not self.pending:
+                self.done = True
+                if self.in_frame:
+                    raise EOFError("the zstd stream ends inside a frame (the file is truncated)")
+                return
+        if self.inflater.eof:
+            self.inflater = self._zstd.ZstdDecompressor().decompressobj()
+        data, self.pending = self.pending, b""
+        self.in_frame = True
+        self.out += self.inflater.decompress(data)
+        if self.inflater.eof:
+            self.in_frame = False
+            self.pending = self.inflater.unused_data
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self.out and not self.done:
+            self._step()
+        n = min(len(buffer), len(self.out))
+        buffer[:n] = self.out[:n]
+        del self.out[:n]
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 # Exceptions a damaged compressed stream raises part-way through.

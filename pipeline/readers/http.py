@@ -6,7 +6,6 @@ original headers, so decoding is attempted only when the bytes really look encod
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -66,30 +65,81 @@ def _dechunk(body: bytes) -> bytes | None:
             return bytes(out)
 
 
-def decode_body(body: bytes, transfer_encoding: str | None, content_encoding: str | None) -> bytes:
-    """Undo chunking and gzip/deflate/brotli when the stored bytes are still encoded; else return them."""
+class BodyTooLarge(Exception):
+    """The body inflates past the limit: the record is rejected as too_large, the rest is never inflated."""
+
+    def __init__(self, coding: str, limit: int) -> None:
+        super().__init__(f"its {coding}-encoded body inflates past ingest.max_document_bytes={limit}")
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes | None:
+    """zlib/gzip members inflated incrementally, never past `limit`; None when not this coding at all."""
+    out = bytearray()
+    data = body
+    while data:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error:
+            return None if not out else bytes(out)  # not this coding, or a truncated body: keep what inflated
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise BodyTooLarge("gzip" if wbits == 31 else "deflate", limit)
+        # Several gzip members follow each other; anything else after the end is ignored.
+        data = inflater.unused_data if wbits == 31 and inflater.unused_data.startswith(b"\x1f\x8b") else b""
+    return bytes(out)
+
+
+def _brotli(body: bytes, limit: int) -> bytes | None:
+    try:
+        import brotli  # optional: only for archives that kept brotli bodies
+    except ImportError:
+        return None
+    try:
+        out = brotli.Decompressor().process(body, output_buffer_limit=limit + 1)
+    except Exception:  # brotli.error: not brotli after all
+        return None
+    if len(out) > limit:
+        raise BodyTooLarge("br", limit)
+    return out
+
+
+def _zstd(body: bytes, limit: int) -> bytes | None:
+    import io
+
+    import zstandard
+
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body), read_across_frames=True) as reader:
+            out = reader.read(limit + 1)
+    except zstandard.ZstdError:
+        return None
+    if len(out) > limit:
+        raise BodyTooLarge("zstd", limit)
+    return out
+
+
+def decode_body(
+    body: bytes, transfer_encoding: str | None, content_encoding: str | None, limit: int = 1 << 62
+) -> bytes:
+    """Undo chunking and gzip/deflate/brotli/zstd when the stored bytes are still encoded; else return them.
+
+    Inflation is incremental and stops past `limit` (raising BodyTooLarge): a 1 MB body can inflate
+    to gigabytes.
+    """
     if transfer_encoding and "chunked" in transfer_encoding.lower():
         dechunked = _dechunk(body)
         if dechunked is not None:
             body = dechunked
     coding = (content_encoding or "").strip().lower()
+    decoded: bytes | None = None
     if body.startswith(b"\x1f\x8b"):
-        try:
-            return gzip.decompress(body)
-        except (OSError, EOFError, zlib.error):
-            # A truncated gzip body: keep what inflates.
-            return zlib.decompressobj(31).decompress(body)
-    if coding == "deflate":
-        for wbits in (15, -15):
-            try:
-                return zlib.decompress(body, wbits)
-            except zlib.error:
-                continue
-    if coding == "br":
-        try:
-            import brotli  # optional: only for archives that kept brotli bodies
-
-            return brotli.decompress(body)
-        except Exception:  # not brotli after all, or brotli not installed
-            return body
-    return body
+        decoded = _inflate(body, 31, limit)
+    elif coding == "deflate":
+        decoded = _inflate(body, 15, limit)
+        if decoded is None:
+            decoded = _inflate(body, -15, limit)
+    elif coding == "br":
+        decoded = _brotli(body, limit)
+    elif coding == "zstd" or body.startswith(b"\x28\xb5\x2f\xfd"):
+        decoded = _zstd(body, limit)
+    return body if decoded is None else decoded

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.readers.base import RawRecord, ReaderOptions, reject
-from pipeline.readers.compression import open_binary
+from pipeline.readers.compression import corrupt_stream_errors, open_binary
 
 # A rejected line keeps at most this much of its raw text in the ledger.
 _LEDGER_SNIPPET = 2000
@@ -22,17 +22,32 @@ def _optional_str(value: Any) -> str | None:
 
 def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
     limit = options.max_document_bytes
+    damage = corrupt_stream_errors()
     with open_binary(path) as stream:
         number = 0
+        offset = 0  # uncompressed bytes read so far
         while True:
-            raw = stream.readline(limit + 1)
+            try:
+                raw = stream.readline(limit + 1)
+                offset += len(raw)
+                if len(raw) > limit and not raw.endswith(b"\n"):
+                    # Skip the rest of the over-long line without holding it.
+                    while (chunk := stream.readline(1 << 20)) and not chunk.endswith(b"\n"):
+                        offset += len(chunk)
+                    offset += len(chunk)
+            except damage as exc:
+                # A broken compression stream cannot be resynchronised: say where reading stopped.
+                yield reject(
+                    number + 1,
+                    "corrupt_file",
+                    f"the compressed stream is damaged after uncompressed byte {offset:,} "
+                    f"({type(exc).__name__}: {exc}); lines before it are kept, the rest of the file was not read",
+                )
+                return
             if not raw:
                 return
             number += 1
             if len(raw) > limit and not raw.endswith(b"\n"):
-                # Skip the rest of the over-long line without holding it.
-                while (chunk := stream.readline(1 << 20)) and not chunk.endswith(b"\n"):
-                    pass
                 yield reject(
                     number,
                     "too_large",
@@ -42,7 +57,16 @@ def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
             if not raw.strip():
                 # A blank line is not a record; numbering still follows lines so #N finds the line.
                 continue
-            yield _parse_line(raw, number, options)
+            try:
+                yield _parse_line(raw, number, options)
+            except (RecursionError, MemoryError, ValueError) as exc:
+                # Nesting deeper than the interpreter's stack, a number too long to convert...: this
+                # line only.
+                yield reject(
+                    number,
+                    "malformed_json",
+                    f"line {number} cannot be parsed ({type(exc).__name__}: {str(exc)[:200]}); fix or remove the line",
+                )
 
 
 def _parse_line(raw: bytes, number: int, options: ReaderOptions) -> RawRecord:

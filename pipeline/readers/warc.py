@@ -21,7 +21,7 @@ from typing import BinaryIO
 from pipeline.readers.base import Pending, RawRecord, ReaderOptions
 from pipeline.readers.compression import corrupt_stream_errors, open_archive, strip_compression
 from pipeline.readers.html import PendingPage
-from pipeline.readers.http import decode_body
+from pipeline.readers.http import BodyTooLarge, decode_body
 
 _MAX_HEADER = 1 << 16
 _LOST = "records before it are kept, the rest of the file is lost"
@@ -76,7 +76,10 @@ def _record_document(record: object, number: int, options: ReaderOptions) -> Raw
                 content_type=content_type,
                 **provenance,
             )
-        payload = decode_body(payload, http.get("Transfer-Encoding"), http.get("Content-Encoding"))
+        try:
+            payload = decode_body(payload, http.get("Transfer-Encoding"), http.get("Content-Encoding"), limit)
+        except BodyTooLarge as exc:
+            return RawRecord(number, None, reason="too_large", detail=f"{kind} record: {exc}", **provenance)
     else:
         content_type = headers.get("Content-Type")
         if kind == "conversion" and not content_type:

@@ -154,14 +154,6 @@ def find_cards(text: str) -> list[Span]:
 
 # Each pattern with the substrings one of which every match contains (case-sensitive patterns).
 _SECRET_PATTERNS = [
-    (
-        ("-----BEGIN ",),
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?"
-            r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
-            re.DOTALL,
-        ),
-    ),
     (("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),  # AWS access key id
     (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b")),  # GitHub tokens
     (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b")),
@@ -171,7 +163,6 @@ _SECRET_PATTERNS = [
     (("k_live_", "k_test_"), re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b")),  # Stripe
     (("sk-",), re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}\b")),  # OpenAI / Anthropic style
     (("hf_",), re.compile(r"\bhf_[A-Za-z]{34}\b")),  # Hugging Face
-    (("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),  # JSON web token
 ]
 # key = value where the key names a secret; only the value is redacted.
 _ASSIGNED_SECRET = re.compile(
@@ -197,6 +188,51 @@ def _looks_random(value: str) -> bool:
     return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and len(set(value)) >= 8
 
 
+# A PEM private key block. `BEGIN.*?END` would rescan the rest of the text from every BEGIN that has
+# no END (quadratic: 20,000 BEGIN lines took minutes), so BEGIN and END are found separately.
+_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]{1,30} ){0,5}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]{1,30} ){0,5}PRIVATE KEY(?: BLOCK)?-----")
+
+
+def _find_private_keys(text: str) -> list[Span]:
+    spans: list[Span] = []
+    pos = 0
+    while (begin := _KEY_BEGIN.search(text, pos)) is not None:
+        end = _KEY_END.search(text, begin.end())
+        if end is None:
+            break  # no END after this BEGIN, so none after any later BEGIN either
+        spans.append((begin.start(), end.end()))
+        pos = end.end()
+    return spans
+
+
+# A JSON web token: three dot-separated base64url segments, the first two JSON objects ("eyJ").
+# Tried once per run of token characters, at its first "eyJ" on a word boundary: a later start in the
+# same run has a shorter first segment and fails too, so no run is rescanned (linear time even for
+# "eyJ-eyJ-eyJ-...", which made the plain pattern quadratic).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}+\.eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]+")
+_JWT_START = re.compile(r"\beyJ")
+
+
+def _find_jwts(text: str) -> list[Span]:
+    spans: list[Span] = []
+    if "eyJ" not in text:
+        return spans
+    pos = 0
+    for run in _TOKEN_RUN.finditer(text):
+        if run.start() < pos or not text.startswith(".eyJ", run.end()):
+            continue
+        start = _JWT_START.search(text, run.start(), run.end())
+        if start is None:
+            continue
+        match = _JWT.match(text, start.start())
+        if match is not None:
+            spans.append(match.span())
+            pos = match.end()
+    return spans
+
+
 def find_secrets(text: str) -> list[Span]:
     spans = [
         m.span()
@@ -204,6 +240,9 @@ def find_secrets(text: str) -> list[Span]:
         if any(part in text for part in needed)
         for m in pattern.finditer(text)
     ]
+    if "-----BEGIN " in text:
+        spans += _find_private_keys(text)
+    spans += _find_jwts(text)
     if _may_assign_secret(text):
         spans += [m.span(1) for m in _ASSIGNED_SECRET.finditer(text) if _looks_random(m.group(1))]
     return _disjoint(spans)
