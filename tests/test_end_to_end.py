@@ -141,9 +141,12 @@ def test_run_json_reports_config_versions_fingerprints_and_stage_counts(run_pipe
     assert list(stages) == ["ingest", "normalize", "dedup_exact", "language", "stats", "validate", "survivors"]
     assert stages["ingest"]["rejected"] == {"binary": 1, "empty": 3, "malformed_json": 1}
     assert stages["dedup_exact"]["records_in"] == 10
-    # dedup_exact marks the copies; survivors rejects them once every other stage has decided.
+    # dedup_exact marks the copies; survivors rejects them once every other stage has decided. The
+    # rejections are listed under the stage the ledger rows name (dedup_exact), the counts as they ran.
     assert stages["dedup_exact"]["records_out"] == 10
-    assert stages["survivors"]["rejected"] == {"exact_duplicate": 2}
+    assert stages["dedup_exact"]["rejected"] == {"exact_duplicate": 2}
+    assert stages["survivors"]["records_in"] - stages["survivors"]["records_out"] == 2
+    assert stages["survivors"]["rejected"] == {}
     assert stages["language"]["rejected"] == {"language": 2}
     assert all(s["seconds"] >= 0 for s in run["stages"])
 
@@ -152,8 +155,8 @@ def test_card_reports_the_real_numbers(run_pipeline) -> None:
     result = run_pipeline(E2E, SPINE)
     card = (result.dataset / "README.md").read_text()
     assert "6 documents were published from 15 input records in 10 file(s); 9 records were rejected" in card
-    assert "| `dedup_exact` | 10 | 10 | - |" in card
-    assert "| `survivors` | 8 | 6 | exact_duplicate: 2 |" in card
+    assert "| `dedup_exact` | 10 | 10 | exact_duplicate: 2 |" in card
+    assert "| `survivors` | 8 | 6 | - |" in card
     assert "| `ingest` | 15 | 10 | binary: 1, empty: 3, malformed_json: 1 |" in card
     assert "num_examples: 6" in card
     assert "language:\n- en\n" in card

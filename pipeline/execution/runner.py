@@ -175,6 +175,31 @@ def rejection_hint(reason: str) -> str:
     return _HINTS.get(reason, "")
 
 
+def _attribute_survivors(tallies: list[Tally]) -> list[Tally]:
+    """Credit the copies `survivors` removes to the dedup stage that found them, as the ledger does.
+
+    The dedup stages only mark copies; the survivors step rejects them once every other stage has
+    decided (so `duplicate_of` always names a published record). The funnel keeps each step's records
+    in and out as they ran, and lists each rejection under the stage its ledger rows name.
+    """
+    from pipeline.stages.survivors import MARKS
+
+    by_name = {t.name: t for t in tallies}
+    survivors = by_name.get("survivors")
+    if survivors is None or not survivors.rejected:
+        return tallies
+    moved: dict[str, int] = {}
+    for marks in MARKS.values():
+        count = survivors.rejected.pop(marks.reason, 0)
+        if count and marks.stage in by_name:
+            by_name[marks.stage].rejected[marks.reason] += count
+            by_name[marks.stage].notes = {**by_name[marks.stage].notes, "copies_removed_by_survivors": count}
+            moved[marks.stage] = count
+    if moved:
+        survivors.notes = {**survivors.notes, "removed_for": moved}
+    return tallies
+
+
 def package_versions() -> dict[str, str]:
     versions = {}
     for name in _VERSIONED_PACKAGES:
@@ -498,7 +523,7 @@ class Runner:
                 step_tallies[0].seconds += done["seconds"]
                 step_tallies[0].bytes_per_document = done["bytes_per_document"]
             tallies += step_tallies
-        return tallies
+        return _attribute_survivors(tallies)
 
     @staticmethod
     def _card_libraries(tallies: list[Tally]) -> set[str]:

@@ -44,7 +44,8 @@ def test_summary_text_shows_the_accounting_and_every_reason(busy_run: RunResult)
     for stage in run["stages"]:
         for reason, count in stage["rejected"].items():
             assert f"{stage['name']} · {reason}: {count:,}" in done.stdout
-    assert "near duplicates removed: 79" in done.stdout
+    near = sum(stage["rejected"].get("near_duplicate", 0) for stage in run["stages"])
+    assert near > 0 and f"near duplicates removed: {near:,}" in done.stdout
     # Hostile data cannot reorder or hide terminal text.
     assert "\u202e" not in done.stdout and "\x1b" not in done.stdout
 
