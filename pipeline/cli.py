@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument("--config", type=Path, help=f"config file (default: ./{DEFAULT_CONFIG_FILE} if present)")
-    run.add_argument("--input", help="input file or folder (overrides run.input)")
-    run.add_argument("--output", help="output folder (overrides run.output)")
+    run.add_argument("--input", help="input file or folder, or a URL such as s3://bucket/raw (overrides run.input)")
+    run.add_argument("--output", help="output folder, or a URL such as s3://bucket/dist (overrides run.output)")
     run.add_argument("--name", help="dataset name: the published folder is OUTPUT/NAME (overrides run.name)")
     run.add_argument(
         "--set",
@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="worker processes for the stages (overrides run.workers; default: one per CPU core)",
+    )
+    run.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where stages run: a local process pool or a Ray cluster (overrides run.executor; see [ray] address)",
     )
     run.add_argument(
         "--fresh",
@@ -108,10 +113,13 @@ def _run(args: argparse.Namespace) -> int:
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
     overrides = list(args.overrides)
     # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
+    # URLs (s3://...) are passed as given.
     if args.input:
-        overrides.append(f"run.input={_toml_string(str(Path(args.input).resolve()))}")
+        overrides.append(f"run.input={_toml_string(_location(args.input))}")
     if args.output:
-        overrides.append(f"run.output={_toml_string(str(Path(args.output).resolve()))}")
+        overrides.append(f"run.output={_toml_string(_location(args.output))}")
+    if args.executor:
+        overrides.append(f"run.executor={_toml_string(args.executor)}")
     if args.name:
         overrides.append(f"run.name={_toml_string(args.name)}")
     if args.workers is not None:
@@ -125,6 +133,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
     return 0
+
+
+def _location(value: str) -> str:
+    from pipeline.storage import is_url
+
+    return value if is_url(value) else str(Path(value).resolve())
 
 
 def _toml_string(value: str) -> str:

@@ -29,11 +29,14 @@ from pipeline.stages.quality import QualityConfig
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
 # the card of the same data is the same wherever and however it was made.
-EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work"})
+EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work", "executor", "work_dir"})
+# Sections that only say where the work runs; left out of the digest for the same reason.
+EXECUTION_SECTIONS = frozenset({"ray"})
 
 
 class RunConfig(StageConfig):
     # Paths in a config file are relative to the file's folder; on the command line, to the cwd.
+    # input and output may also be URLs (s3://, gs://, hf://, file://; see pipeline/storage.py).
     input: str = "raw"
     output: str = "dist"
     name: str = "dataset"
@@ -46,6 +49,20 @@ class RunConfig(StageConfig):
     # Keep the work folder (<output>/.<name>.work) after success, so a rerun with a changed config
     # redoes only the affected steps; false removes it once the dataset is published.
     keep_work: bool = True
+    # Where per-shard work runs: "local" (a process pool on this machine) or "ray" (tasks on the
+    # cluster named by [ray] address). The published bytes are the same either way.
+    executor: Literal["local", "ray"] = "local"
+    # The work folder; empty means <output>/.<name>.work, or, when the output is a URL,
+    # .pipeline-work/<name>/.<name>.work beside the config file. Always a local path of the driver.
+    work_dir: str = ""
+
+
+class RayConfig(StageConfig):
+    # "auto": the cluster this machine belongs to (started with `ray start`, or RAY_ADDRESS);
+    # "local": start a Ray instance for this run only; else a cluster address (host:port or ray://...).
+    address: str = "auto"
+    # Times Ray resubmits a task whose worker or node died (tasks are pure, so a rerun is safe).
+    max_retries: int = Field(default=3, ge=0)
 
 
 class IngestConfig(StageConfig):
@@ -107,6 +124,7 @@ class Config(BaseModel):
     dedup_near: DedupNearConfig = DedupNearConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
+    ray: RayConfig = RayConfig()
 
     # The folder relative paths in the config file resolve against (not part of the config's hash).
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -129,6 +147,8 @@ class Config(BaseModel):
         """
         config = self.as_dict()
         config["run"] = {k: v for k, v in config["run"].items() if k not in EXECUTION_KEYS}
+        for section in EXECUTION_SECTIONS:
+            config.pop(section, None)
         canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

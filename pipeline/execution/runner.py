@@ -26,19 +26,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
 
-from pipeline import __version__
+from pipeline import __version__, storage
 from pipeline.config import Config
 from pipeline.errors import UsageError, ValidationFailed
+from pipeline.execution.executor import Executor, open_executor
 from pipeline.execution.plan import Step, build_plan, build_steps
-from pipeline.execution.pool import (
-    EMPTY_FACTS,
-    Executor,
-    default_workers,
-    map_shard,
-    prepare_shard,
-    stage_facts,
-    text_bytes,
-)
+from pipeline.execution.pool import default_workers, stage_facts, text_bytes
 from pipeline.execution.progress import Progress
 from pipeline.execution.workdir import (
     DONE,
@@ -117,6 +110,8 @@ class RunResult:
     # The work folder kept for reruns (None when run.keep_work is false) and its size.
     work_dir: Path | None = None
     work_bytes: int = 0
+    # Where the dataset was uploaded when run.output is a URL (`dataset` is then the local copy).
+    published_url: str | None = None
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -129,6 +124,8 @@ class RunResult:
             f"{self.records_rejected:,}  (holds overall and for every input file)"
         )
         lines.append("(stage seconds are work time summed over worker processes)")
+        if self.published_url is not None:
+            lines.append(f"published to {self.published_url}   (local copy: {self.dataset})")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
             lines.append(
@@ -177,12 +174,23 @@ class Runner:
         self.workers = workers if workers is not None else (run.workers or default_workers())
         if self.workers < 1:
             raise UsageError(f"--workers {self.workers}: must be at least 1")
-        self.input_root = config.resolve(run.input)
-        self.output_dir = config.resolve(run.output)
         self.name = run.name
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
-        if not self.input_root.exists():
+        # A URL input is copied into the work folder once the run holds it (storage.stage_input); a
+        # URL output is published locally under the work folder's parent, then uploaded.
+        local_input = storage.local_path(run.input)
+        local_output = storage.local_path(run.output)
+        self.input_url = None if local_input is not None else run.input
+        self.output_url = None if local_output is not None else run.output
+        self.input_root = config.resolve(str(local_input)) if local_input is not None else Path()
+        if local_output is not None:
+            self.output_dir = config.resolve(str(local_output))
+        elif run.work_dir:
+            self.output_dir = config.resolve(run.work_dir).parent
+        else:
+            self.output_dir = config.resolve(".pipeline-work") / self.name
+        if self.input_url is None and not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         self.plan = build_plan(config)
         self.stages = self.plan.stages
@@ -193,6 +201,8 @@ class Runner:
 
     @property
     def work_root(self) -> Path:
+        if self.config.run.work_dir:
+            return self.config.resolve(self.config.run.work_dir)
         return self.output_dir / f".{self.name}.work"
 
     # -- the run --------------------------------------------------------------------------------
@@ -208,19 +218,25 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
+            staged: list[Path] = []
+            if self.input_url is not None:
+                self.progress.note(f"input: copying {self.input_url} into the work folder")
+                staged = [work.root / "input"]
+                self.input_root = storage.stage_input(self.input_url, staged[0])
             files = list_inputs(self.input_root, exclude=[self.output_dir])
             if not files:
-                raise UsageError(f"input {self.input_root} holds no files (hidden files are skipped)")
+                raise UsageError(f"input {self.input_url or self.input_root} holds no files (hidden files are skipped)")
             steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
             folders = [work.step(index, step) for index, step in enumerate(steps)]
-            for name in work.prune(folders):
+            for name in work.prune(folders + staged):
                 self.progress.note(f"work folder: dropped {name} (its config or input changed)")
-            self.progress.note(
-                f"ingest: {len(files)} input file(s) under {self.input_root}; {self.workers} worker(s); "
-                f"work folder {self.work_root}"
-            )
             self.step_seconds: list[dict[str, Any]] = []
-            with Executor(self.config, self.plan, self.workers) as executor:
+            self.executor_name = self.config.run.executor
+            with open_executor(self.config, self.plan, self.workers) as executor:
+                self.progress.note(
+                    f"ingest: {len(files)} input file(s) under {self.input_url or self.input_root}; "
+                    f"{executor.describe()}; work folder {self.work_root}"
+                )
                 for index, step in enumerate(steps):
                     step_start = time.perf_counter()
                     reused = (folders[index] / DONE).exists()
@@ -254,6 +270,12 @@ class Runner:
                         }
                     )
             result = self._publish(files, steps, folders, started)
+            if self.output_url is not None:
+                self.progress.note(f"publish: uploading to {self.output_url}")
+                urls = storage.publish_tree(
+                    {self.name: result.dataset, f"{self.name}.report": result.report}, self.output_url
+                )
+                result.published_url = urls[self.name]
             if self.config.run.keep_work:
                 result.work_dir = self.work_root
                 result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
@@ -332,8 +354,7 @@ class Runner:
             shards = iter(range(self._shards(source)))
         progress = self.progress.step(step.name, total)
         count = 0
-        tasks = ((step.stage_indices, source, target, shard) for shard in shards)
-        for facts in executor.ordered(map_shard, tasks):
+        for facts in executor.map_step(step.stage_indices, source, target, shards):
             stages = facts["stages"]
             progress.update(stages[0]["in"], facts["in_bytes"], sum(sum(s["rejected"].values()) for s in stages))
             count += 1
@@ -352,8 +373,7 @@ class Runner:
         total = self._rows(source)
         prepare_seconds = collect_seconds = 0.0
         progress = self.progress.step(f"{stage.name} (pass 1)", total)
-        tasks = ((index, source, shard) for shard in range(shards))
-        for shard, (prepared, rows, seconds) in enumerate(executor.ordered(prepare_shard, tasks)):
+        for shard, (prepared, rows, seconds) in enumerate(executor.prepare(index, source, range(shards))):
             prepare_seconds += seconds
             if rows:
                 batch = read_kept(source, shard)
@@ -366,22 +386,9 @@ class Runner:
         stage.decide()
         decide_seconds = time.perf_counter() - start
         progress = self.progress.step(f"{stage.name} (pass 2)", total)
-        for shard in range(shards):
-            batch = read_kept(source, shard)
-            if batch is None or not batch.num_rows:
-                write_shard(target, shard, None, [], {}, {"stages": [EMPTY_FACTS]})
-                continue
-            start = time.perf_counter()
-            result = stage.apply(batch)
-            seconds = time.perf_counter() - start
-            facts = {
-                "stages": [
-                    stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))
-                ]
-            }
-            side = {name: [table] for name, table in result.side.items()}
-            write_shard(target, shard, result.kept, [result.rejected], side, facts)
-            progress.update(batch.num_rows, text_bytes(batch), result.rejected.num_rows)
+        for facts in executor.apply(stage, source, target, range(shards)):
+            applied = facts["stages"][0]
+            progress.update(applied["in"], applied["bytes_in"], sum(applied["rejected"].values()))
         progress.close()
         write_json(
             target / DONE,
@@ -420,6 +427,15 @@ class Runner:
                 step_tallies[0].bytes_per_document = done["bytes_per_document"]
             tallies += step_tallies
         return tallies
+
+    def _shard_nodes(self, steps: list[Step], folders: list[Path]) -> dict[str, list[str]]:
+        """The node that ran each shard of each map or global step (ingest runs in the driver)."""
+        shards = self._shards(folders[0])
+        return {
+            step.name: [shard_facts(folder, shard).get("node", "") for shard in range(shards)]
+            for step, folder in zip(steps, folders, strict=True)
+            if step.kind != "ingest"
+        }
 
     @staticmethod
     def _card_libraries(tallies: list[Tally]) -> set[str]:
@@ -531,7 +547,7 @@ class Runner:
             tallies=tallies,
             seconds=time.perf_counter() - started,
         )
-        self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
+        self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger, steps, folders)
         return result
 
     def _write_report(
@@ -543,6 +559,8 @@ class Runner:
         shards: list[Any],
         accounting: Accounting,
         ledger: Ledger,
+        steps: list[Step],
+        folders: list[Path],
     ) -> None:
         per_file = {
             f.relative: {
@@ -559,7 +577,7 @@ class Runner:
             "packages": package_versions(),
             "config": self.config.as_dict(),
             "config_sha256": self.config.digest(),
-            "input_root": str(self.input_root),
+            "input_root": self.input_url or str(self.input_root),
             "inputs": [{"path": f.relative, "bytes": f.size, "sha256": f.sha256} for f in files],
             "records": {
                 "read": result.records_read,
@@ -568,7 +586,13 @@ class Runner:
             },
             "per_file": per_file,
             "stages": [t.as_dict() for t in tallies],
-            "execution": {"workers": self.workers, "work_folder": str(self.work_root), "steps": self.step_seconds},
+            "execution": {
+                "executor": self.config.run.executor,
+                "workers": self.workers,
+                "work_folder": str(self.work_root),
+                "steps": self.step_seconds,
+                "shard_nodes": self._shard_nodes(steps, folders),
+            },
             "shards": [{"path": s.path.name, "rows": s.num_rows} for s in shards],
             "seconds": round(result.seconds, 3),
         }
