@@ -223,7 +223,8 @@ class Runner:
                 self.progress.note(f"input: copying {self.input_url} into the work folder")
                 staged = [work.root / "input"]
                 self.input_root = storage.stage_input(self.input_url, staged[0])
-            files = list_inputs(self.input_root, exclude=[self.output_dir])
+            # A staged copy lives in the work folder, under the output: exclude nothing from it.
+            files = list_inputs(self.input_root, exclude=[] if staged else [self.output_dir])
             if not files:
                 raise UsageError(f"input {self.input_url or self.input_root} holds no files (hidden files are skipped)")
             steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
