@@ -32,7 +32,7 @@ from pipeline.errors import EnvironmentFailure, InputError, UsageError
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 # The extra that installs each protocol's filesystem, for the error message when it is missing.
-_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "hf": "hf", "az": "azure", "abfs": "azure"}
+_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 # Files of a dataset written last, so a reader that sees the new card sees the new data.
 _LAST = ("README.md",)
 _MANIFEST = "{name}.manifest.json"

@@ -152,6 +152,18 @@ def commit(target: Path, shard: int, output: ShardOutput, node: str) -> ShardFac
     return facts
 
 
+def apply_in_order(
+    stage: GlobalStage, source: Path, target: Path, shards: Iterable[int], node: str
+) -> Iterator[ShardFacts]:
+    """Pass 2 in the process holding the decided state, shard after shard.
+
+    The stage contract lets `apply` rely on seeing the batches in pass-1 order (dedup keeps the
+    first occurrence by counting positions), so it is sequential by contract, on every executor.
+    """
+    for shard in shards:
+        yield commit(target, shard, run_apply(stage, read_kept(source, shard)), node)
+
+
 def node_name() -> str:
     """The node a local worker runs on, as run.json records it."""
     return platform.node() or "local"
@@ -227,10 +239,7 @@ class LocalExecutor(Executor):
         return self.ordered(prepare_shard, ((stage_index, source, shard) for shard in shards))
 
     def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
-        # The decided state lives in this process; shipping it to every worker would cost more than
-        # the per-record lookups apply does.
-        for shard in shards:
-            yield commit(target, shard, run_apply(stage, read_kept(source, shard)), node_name())
+        return apply_in_order(stage, source, target, shards, node_name())
 
     def close(self) -> None:
         if self._pool is not None:

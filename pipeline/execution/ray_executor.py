@@ -3,9 +3,10 @@
 The driver (the `pipeline run` process, usually on the head node) keeps the work folder and the
 global stages' central state, exactly as with the local executor. For each shard it reads the batch
 from the work folder and submits a task with it; Ray moves the batch through its object store to
-whichever node has a free CPU, the task runs the pure per-batch function (`run_map`, a global stage's
-`prepare`, or `run_apply` with the decided stage), and the result comes back to the driver, which
-commits it to the work folder in shard order. So:
+whichever node has a free CPU, the task runs the pure per-batch function (`run_map` or a global
+stage's `prepare`), and the result comes back to the driver, which commits it to the work folder in
+shard order. A global stage's `collect`, `decide` and `apply` run in the driver, as locally: the
+stage contract lets `apply` rely on seeing the batches in pass-1 order. So:
 
 - the nodes need no shared filesystem: only the driver reads and writes the work folder;
 - a task is a pure function of its arguments, so Ray may rerun it anywhere (a node lost mid-task:
@@ -30,7 +31,7 @@ from pipeline.config import Config
 from pipeline.errors import EnvironmentFailure, UsageError
 from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
-from pipeline.execution.pool import IN_FLIGHT_PER_WORKER, ShardOutput, commit, run_apply, run_map
+from pipeline.execution.pool import IN_FLIGHT_PER_WORKER, ShardOutput, apply_in_order, commit, run_map
 from pipeline.execution.workdir import read_kept, shard_facts
 from pipeline.stage import GlobalStage
 
@@ -65,10 +66,6 @@ def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, in
     start = time.perf_counter()
     prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
-
-
-def _apply_task(stage: GlobalStage, batch: Any) -> tuple[ShardOutput, str]:
-    return run_apply(stage, batch), _node_id()
 
 
 def _import_ray() -> Any:
@@ -109,7 +106,6 @@ class RayExecutor(Executor):
         task = ray.remote(num_cpus=1, max_retries=settings.max_retries)
         self._map = task(_map_task)
         self._prepare = task(_prepare_task)
-        self._apply = task(_apply_task)
         # Every node that ran a shard, for the log (run.json records them per shard).
         self.nodes_used: set[str] = set()
 
@@ -174,15 +170,8 @@ class RayExecutor(Executor):
         return self._ordered(jobs())
 
     def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
-        # The decided stage goes into the object store once; every apply task reads it from there.
-        stage_ref = self._ray.put(stage)
-
-        def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
-            for shard in shards:
-                ref = self._apply.remote(stage_ref, read_kept(source, shard))
-                yield ref, self._committer(target, shard)
-
-        return self._ordered(jobs())
+        # In the driver, as locally: the stage contract gives apply the batches in pass-1 order.
+        return apply_in_order(stage, source, target, shards, f"{_node_id()} (driver)")
 
     def close(self) -> None:
         if self._owns_connection and self._ray.is_initialized():

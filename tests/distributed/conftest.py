@@ -5,7 +5,6 @@ its own CPU). Both are real: s3fs speaks HTTP to moto, the pipeline's driver con
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,10 +85,13 @@ def ray_cluster() -> Iterator[Any]:
     pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    loopback = {"node_ip_address": "127.0.0.1", "num_cpus": 1}
-    cluster = Cluster(initialize_head=True, head_node_args={**loopback, "include_dashboard": False})
-    cluster.add_node(**loopback)
-    cluster.wait_for_nodes()
-    yield cluster
-    cluster.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        # Ray otherwise advertises (and resolves "127.0.0.1" to) the machine's network address.
+        patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        patch.setenv("RAY_NODE_IP_ADDRESS", "127.0.0.1")
+        loopback = {"node_ip_address": "127.0.0.1", "num_cpus": 1}
+        cluster = Cluster(initialize_head=True, head_node_args={**loopback, "include_dashboard": False})
+        cluster.add_node(**loopback)
+        cluster.wait_for_nodes()
+        yield cluster
+        cluster.shutdown()
