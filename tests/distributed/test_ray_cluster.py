@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import REPO, make_config
 
-from pipeline.execution.progress import Progress, StepProgress
 from pipeline.execution.runner import Runner
 
 from .conftest import BUCKET, download, published_bytes, upload
@@ -28,6 +28,32 @@ def local_run(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return published_bytes(result.dataset, result.report)
 
 
+def _command(source: Path | str, output: Path | str, address: str, work: Path) -> list[str]:
+    """`python -m pipeline run --executor ray` against the test cluster."""
+    return [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--config",
+        str(REPO / "pipeline.toml"),
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+        "--name",
+        "ds",
+        "--executor",
+        "ray",
+        "--set",
+        f'ray.address="{address}"',
+        "--set",
+        f'run.work_dir="{work}"',
+        "--quiet",
+        *[arg for s in SETS for arg in ("--set", s)],
+    ]
+
+
 def _nodes(run_json: Path) -> set[str]:
     execution = json.loads(run_json.read_text())["execution"]
     assert execution["executor"] == "ray"
@@ -39,28 +65,7 @@ def test_ray_run_from_s3_to_s3_publishes_the_local_bytes_with_both_nodes_working
 ):
     base = f"s3://{BUCKET}/on-ray"
     upload(corpus, f"{base}/raw")
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--config",
-        str(REPO / "pipeline.toml"),
-        "--input",
-        f"{base}/raw",
-        "--output",
-        f"{base}/dist",
-        "--name",
-        "ds",
-        "--executor",
-        "ray",
-        "--set",
-        f'ray.address="{ray_cluster.address}"',
-        "--set",
-        f'run.work_dir="{tmp_path / "work"}"',
-        "--quiet",
-        *[arg for s in SETS for arg in ("--set", s)],
-    ]
+    command = _command(f"{base}/raw", f"{base}/dist", ray_cluster.address, tmp_path / "work")
     # The driver inherits RAY_NODE_IP_ADDRESS=127.0.0.1 and the AWS_* variables from the fixtures.
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -74,45 +79,34 @@ def test_ray_run_from_s3_to_s3_publishes_the_local_bytes_with_both_nodes_working
     assert tasks == cluster, (tasks, cluster)
 
 
-class _KillWorkerNode(Progress):
-    """Removes the cluster's second node as soon as the first shard of the first map step is done,
-    while the other shards' tasks are in flight on both nodes."""
-
-    def __init__(self, cluster: Any) -> None:
-        super().__init__("quiet")
-        self.cluster = cluster
-        self.killed = False
-
-    def step(self, name: str, total: int | None) -> StepProgress:
-        step = super().step(name, total)
-        if name == "ingest" or self.killed:
-            return step
-        update = step.update
-
-        def update_then_kill(records: int, text_bytes: int, rejected: int) -> None:
-            update(records, text_bytes, rejected)
-            if not self.killed:
-                self.killed = True
-                (worker,) = self.cluster.worker_nodes
-                self.cluster.remove_node(worker, allow_graceful=False)
-
-        step.update = update_then_kill  # type: ignore[method-assign]
-        return step
-
-
 def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
     ray_cluster: Any, corpus: Path, local_run: dict[str, bytes], tmp_path: Path
 ):
-    import ray
-
-    ray.init(address=ray_cluster.address, log_to_driver=False, _node_ip_address="127.0.0.1")
+    """The second node is removed (its processes killed) once the first map step has committed a
+    shard, while that step's other tasks are in flight on both nodes."""
+    work = tmp_path / "work"
+    command = [
+        *_command(corpus, tmp_path / "out", ray_cluster.address, work),
+        # More, smaller shards than the other test's: tasks are still in flight when the node goes.
+        "--set",
+        "run.batch_size=4",
+    ]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
     try:
-        sets = [*SETS, 'run.executor="ray"', f'ray.address="{ray_cluster.address}"']
-        progress = _KillWorkerNode(ray_cluster)
-        result = Runner(make_config(corpus, tmp_path / "out", "ds", sets), progress=progress).run()
+        while driver.poll() is None and not killed:
+            if any(work.glob("*/000000.json")) and len([p for p in work.glob("*") if p.is_dir()]) > 1:
+                (worker,) = ray_cluster.worker_nodes
+                ray_cluster.remove_node(worker, allow_graceful=False)
+                killed = True
+            else:
+                time.sleep(0.05)
+        _, stderr = driver.communicate(timeout=600)
     finally:
-        ray.shutdown()
+        if driver.poll() is None:
+            driver.kill()
         # Later tests get a two-node cluster again.
         ray_cluster.add_node(node_ip_address="127.0.0.1", num_cpus=1)
-    assert progress.killed
-    assert published_bytes(result.dataset, result.report) == local_run
+    assert driver.returncode == 0, stderr[-3000:]
+    assert killed, "the run finished before the node could be removed"
+    assert published_bytes(tmp_path / "out" / "ds", tmp_path / "out" / "ds.report") == local_run
