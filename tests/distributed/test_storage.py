@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_config, write
+from helpers import FIXTURES, REPO, make_config, write
 
 from pipeline import storage
 from pipeline.errors import EnvironmentFailure, InputError
+from pipeline.execution.executor import open_executor
+from pipeline.execution.plan import build_plan
 from pipeline.execution.runner import Runner
 
 from .conftest import BUCKET, download, published_bytes, upload
@@ -98,3 +102,24 @@ def test_local_paths_and_file_urls_stay_local():
     assert storage.local_path("file:///data/raw") == Path("/data/raw")
     assert storage.local_path("s3://bucket/raw") is None
     assert not storage.is_url("C:/data") and storage.is_url("hf://datasets/user/name")
+
+
+def test_the_lean_install_runs_without_ray_or_cloud_filesystems(tmp_path: Path):
+    """Ray and the cloud filesystems are extras: a local run must not import them."""
+    script = (
+        "import sys\n"
+        "for name in ('ray', 's3fs', 'gcsfs', 'adlfs', 'moto'):\n"
+        "    sys.modules[name] = None  # importing it now raises ImportError\n"
+        "from pipeline.cli import main\n"
+        f"sys.exit(main(['run', '--input', {str(FIXTURES / 'e2e')!r}, '--output', {str(tmp_path)!r}, '--quiet']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert list((tmp_path / "sample-web-pages" / "data").glob("*.parquet"))
+
+
+def test_asking_for_ray_without_it_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    config = make_config(tmp_path, tmp_path / "out", "ds", ['run.executor="ray"'])
+    with pytest.raises(EnvironmentFailure, match=r"pip install 'pipeline\[ray\]'"):
+        open_executor(config, build_plan(config), 1)
