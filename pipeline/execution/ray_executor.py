@@ -19,8 +19,13 @@ Ray is imported only here, and only when `run.executor = "ray"`: the lean instal
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import os
+import socket
+import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -68,13 +73,53 @@ def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, in
     return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
 
 
+def _cluster_address(address: str) -> str:
+    """The GCS address `address` names, checked to answer: Ray itself would retry for minutes."""
+    if address.startswith("ray://"):
+        return address  # Ray Client: its own connection error is quick and clear
+    if address == "auto":
+        # Ray's own lookup for "auto": RAY_ADDRESS, else the cluster last started on this machine.
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        address = os.environ.get("RAY_ADDRESS") or (current.read_text().strip() if current.is_file() else "")
+        if not address:
+            raise UsageError(
+                'ray.address = "auto": no Ray cluster on this machine; start one with `ray start --head`, '
+                'set RAY_ADDRESS, or set ray.address = "local" to start one for this run'
+            )
+    host, _, port = address.rpartition(":")
+    if host in ("127.0.0.1", "localhost"):
+        # A cluster on loopback only (one machine): Ray would otherwise replace 127.0.0.1 with the
+        # machine's network address, where such a cluster does not listen. Read when Ray is imported.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_NODE_IP_ADDRESS", "127.0.0.1")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
+            pass
+    except (OSError, ValueError):
+        raise UsageError(
+            f"ray.address: no Ray cluster answers at {address}; start one with `ray start --head` or set "
+            'ray.address = "local"'
+        ) from None
+    return address
+
+
+_NO_RAY = "run.executor = \"ray\" needs Ray, which is not installed; install it with: pip install 'pipeline[ray]'"
+
+
+def _require_ray() -> None:
+    try:
+        found = importlib.util.find_spec("ray") is not None
+    except ValueError:  # sys.modules["ray"] is None: blocked
+        found = False
+    if not found:
+        raise EnvironmentFailure(_NO_RAY)
+
+
 def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise EnvironmentFailure(
-            "run.executor = \"ray\" needs Ray, which is not installed; install it with: pip install 'pipeline[ray]'"
-        ) from None
+        raise EnvironmentFailure(_NO_RAY) from None
     return ray
 
 
@@ -82,8 +127,14 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, config: Config, workers: int | None) -> None:
-        ray = self._ray = _import_ray()
         settings = config.ray
+        loaded = sys.modules.get("ray")
+        address = settings.address
+        if settings.address != "local" and not (loaded is not None and loaded.is_initialized()):
+            _require_ray()
+            # Checked before Ray is imported: the check may set the environment Ray reads on import.
+            address = _cluster_address(settings.address)
+        ray = self._ray = _import_ray()
         self._owns_connection = False
         if not ray.is_initialized():
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
@@ -91,7 +142,7 @@ class RayExecutor(Executor):
                 if settings.address == "local":
                     ray.init(num_cpus=workers, include_dashboard=False, **options)
                 else:
-                    ray.init(address=settings.address, **options)
+                    ray.init(address=address, **options)
             except ConnectionError as exc:
                 raise UsageError(
                     f"ray.address {settings.address!r}: no Ray cluster there ({exc}); start one with `ray start "
