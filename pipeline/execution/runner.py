@@ -1,4 +1,8 @@
-"""The runner: plans the steps, runs them through the pool into the work folder, then publishes atomically.
+"""The runner: plans the steps, runs them through an executor into the work folder, then publishes atomically.
+
+Where a step's per-shard work runs is the executor's business (executor.py: the local process pool
+in pool.py, or Ray tasks in ray_executor.py); the runner only decides what runs, in which order, and
+what is committed. URL inputs and outputs go through storage.py.
 
 Every step (ingest, each run of map stages, each global stage) reads the previous step's shards from
 the work folder and commits its own, shard by shard (see workdir.py). A rerun after a crash skips the
