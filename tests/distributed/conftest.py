@@ -5,7 +5,10 @@ its own CPU). Both are real: s3fs speaks HTTP to moto, the pipeline's driver con
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,19 +82,50 @@ def published_bytes(dataset: Path, report: Path) -> dict[str, bytes]:
     return files
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[Any]:
-    """A head node and a second node, 1 CPU each, every process on 127.0.0.1."""
-    pytest.importorskip("ray")
-    from ray.cluster_utils import Cluster
+class RayCluster:
+    """Drives ray_cluster_process.py: the cluster's address, its node ids, and node removal."""
 
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        first = self._answer()
+        self.address: str = first["address"]
+        self.node_ids: list[str] = first["nodes"]
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the Ray cluster process ended; see its output above")
+        return json.loads(line)
+
+    def command(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        self.node_ids = self._answer()["nodes"]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A head node and a second node, 1 CPU each, every process on 127.0.0.1, in a child process."""
+    pytest.importorskip("ray")
     with pytest.MonkeyPatch.context() as patch:
-        # Ray otherwise advertises (and resolves "127.0.0.1" to) the machine's network address.
+        # Ray otherwise advertises (and resolves "127.0.0.1" to) the machine's network address; the
+        # pipeline drivers the tests start inherit these too.
         patch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         patch.setenv("RAY_NODE_IP_ADDRESS", "127.0.0.1")
-        loopback = {"node_ip_address": "127.0.0.1", "num_cpus": 1}
-        cluster = Cluster(initialize_head=True, head_node_args={**loopback, "include_dashboard": False})
-        cluster.add_node(**loopback)
-        cluster.wait_for_nodes()
-        yield cluster
-        cluster.shutdown()
+        script = Path(__file__).with_name("ray_cluster_process.py")
+        process = subprocess.Popen(
+            [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            yield RayCluster(process)
+        finally:
+            if process.poll() is None:
+                assert process.stdin is not None
+                process.stdin.write("quit\n")
+                process.stdin.close()
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()

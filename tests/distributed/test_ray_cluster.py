@@ -75,8 +75,7 @@ def test_ray_run_from_s3_to_s3_publishes_the_local_bytes_with_both_nodes_working
     # Map stages and global stages' prepare ran as tasks on both nodes; apply in the driver.
     nodes = _nodes(fetched / "ds.report" / "run.json")
     tasks = {n for n in nodes if not n.endswith(" (driver)")}
-    cluster = {node.node_id for node in [ray_cluster.head_node, *ray_cluster.worker_nodes]}
-    assert tasks == cluster, (tasks, cluster)
+    assert tasks == set(ray_cluster.node_ids), (tasks, ray_cluster.node_ids)
 
 
 def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
@@ -96,8 +95,7 @@ def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
     try:
         while driver.poll() is None and not killed:
             if any(work.glob("*/000000.json")) and len([p for p in work.glob("*") if p.is_dir()]) > 1:
-                (worker,) = ray_cluster.worker_nodes
-                ray_cluster.remove_node(worker, allow_graceful=False)
+                ray_cluster.command("remove-worker")
                 killed = True
             else:
                 time.sleep(0.05)
@@ -106,7 +104,7 @@ def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
         if driver.poll() is None:
             driver.kill()
         # Later tests get a two-node cluster again.
-        ray_cluster.add_node(node_ip_address="127.0.0.1", num_cpus=1)
+        ray_cluster.command("add-worker")
     assert driver.returncode == 0, stderr[-3000:]
     assert killed, "the run finished before the node could be removed"
     assert published_bytes(tmp_path / "out" / "ds", tmp_path / "out" / "ds.report") == local_run
