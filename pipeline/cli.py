@@ -62,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         help="input file, folder or quoted glob like 'data/*.jsonl' (same as --input)",
     )
     run.add_argument("--config", type=Path, help=f"config file (default: ./{DEFAULT_CONFIG_FILE} if present)")
-    run.add_argument("--input", help="input file, folder or glob (overrides run.input)")
-    run.add_argument("--output", help="output folder (overrides run.output)")
+    run.add_argument("--input", help="input file, folder, glob, or a URL such as s3://bucket/raw (overrides run.input)")
+    run.add_argument("--output", help="output folder, or a URL such as s3://bucket/dist (overrides run.output)")
     run.add_argument("--name", help="dataset name: the published folder is OUTPUT/NAME (overrides run.name)")
     run.add_argument(
         "--set",
@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--limit", type=int, metavar="N", help="read only the first N records, for a trial run (ingest.limit)"
+    )
+    run.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where stages run: a local process pool or a Ray cluster (overrides run.executor; see [ray] address)",
     )
     run.add_argument(
         "--fresh",
@@ -169,7 +174,8 @@ def _run(args: argparse.Namespace) -> int:
     input_arg = args.input or args.input_path
     # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
     if input_arg:
-        overrides.append(f"run.input={_toml_string(str(Path(input_arg).absolute()))}")
+        # URLs (s3://...) are passed as given.
+        overrides.append(f"run.input={_toml_string(_location(input_arg, resolve=False))}")
         if not args.name:
             # The user's data, not the config's sample: name the dataset after the input.
             overrides.append(f"run.name={_toml_string(dataset_name(input_arg))}")
@@ -178,7 +184,9 @@ def _run(args: argparse.Namespace) -> int:
                 overrides.append(f"publish.pretty_name={_toml_string(dataset_name(input_arg))}")
                 overrides.append('publish.description=""')
     if args.output:
-        overrides.append(f"run.output={_toml_string(str(Path(args.output).resolve()))}")
+        overrides.append(f"run.output={_toml_string(_location(args.output))}")
+    if args.executor:
+        overrides.append(f"run.executor={_toml_string(args.executor)}")
     if args.name:
         overrides.append(f"run.name={_toml_string(args.name)}")
     if args.workers is not None:
@@ -211,6 +219,15 @@ def dataset_name(input_arg: str) -> str:
     stem = root.name if pattern is not None or root.is_dir() or not root.suffix else root.name.split(".")[0]
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "dataset"
     return name
+
+
+def _location(value: str, resolve: bool = True) -> str:
+    """A URL as given; a local path made absolute (resolved, or only absolute so a glob stays a glob)."""
+    from pipeline.storage import is_url
+
+    if is_url(value):
+        return value
+    return str(Path(value).resolve() if resolve else Path(value).absolute())
 
 
 def _toml_string(value: str) -> str:

@@ -37,13 +37,18 @@ from pipeline.stages import STAGES, plugin_names, resolve_stage, stage_reference
 DEFAULT_CONFIG_FILE = "pipeline.toml"
 # Keys that change where and how fast a run goes, never what it produces: left out of the digest so
 # the card of the same data is the same wherever and however it was made.
-EXECUTION_KEYS = frozenset({"input", "output", "batch_size", "workers", "keep_work", "keep_work_steps"})
+EXECUTION_KEYS = frozenset(
+    {"input", "output", "batch_size", "workers", "keep_work", "keep_work_steps", "executor", "work_dir"}
+)
+# Sections that only say where the work runs; left out of the digest for the same reason.
+EXECUTION_SECTIONS = frozenset({"ray"})
 
 
 class RunConfig(StageConfig):
     """What to read, where to publish, which stages run and how the work is spread."""
 
     # Paths in a config file are relative to the file's folder; on the command line, to the cwd.
+    # input and output may also be URLs (s3://, gs://, hf://, file://; see pipeline/storage.py).
     input: str = "raw"
     """Input file or folder (relative to the config file's folder)."""
     output: str = "dist"
@@ -65,6 +70,22 @@ class RunConfig(StageConfig):
     min_published_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
     """A run that publishes less than this share of the records it read ends with exit 4 and a summary of
     the top rejection reasons; 0 accepts any result, even an empty dataset."""
+    executor: Literal["local", "ray"] = "local"
+    """Where per-shard work runs: `local` (a process pool on this machine) or `ray` (tasks on the cluster
+    named by `[ray] address`). The published bytes are the same either way."""
+    work_dir: str = ""
+    """The work folder; empty means `OUTPUT/.NAME.work`, or, when the output is a URL,
+    `.pipeline-work/NAME/.NAME.work` beside the config file. Always a local path of the driver."""
+
+
+class RayConfig(StageConfig):
+    """The Ray cluster `run.executor = "ray"` uses."""
+
+    address: str = "auto"
+    """`auto`: the cluster this machine belongs to (`ray start`, or RAY_ADDRESS); `local`: start a Ray
+    instance for this run only; else a cluster address (`host:port` or `ray://...`)."""
+    max_retries: int = Field(default=3, ge=0)
+    """Times Ray resubmits a task whose worker or node died (tasks are pure, so a rerun is safe)."""
 
 
 class IngestConfig(StageConfig):
@@ -171,6 +192,7 @@ class Config(BaseModel):
     ingest: IngestConfig = IngestConfig()
     validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
     publish: PublishConfig = PublishConfig()
+    ray: RayConfig = RayConfig()
     # Stage name -> its validated section; SerializeAsAny so each dumps with its own class's fields.
     sections: dict[str, SerializeAsAny[StageConfig]] = Field(default_factory=dict, exclude=True)
 
@@ -239,14 +261,14 @@ class Config(BaseModel):
                 errors.append(f"{source}: run.stages lists the stage {twice[0]!r} twice: {run_config.stages}")
         models: dict[str, type[StageConfig]] = {name: stage.config_class for name, stage in STAGES.items()}
         models.update({stage.name: stage.config_class for stage in classes})
-        valid = ["run", "ingest", *models, "validate", "publish"]
+        valid = ["run", "ingest", *models, "validate", "publish", "ray"]
         for section in data:
             if section not in valid:
                 hint = "" if section not in plugin_names() else f" (the plugin stage {section!r} is not in run.stages)"
                 close = difflib.get_close_matches(section, valid, n=1)
                 guess = f" did you mean [{close[0]}]?" if close else ""
                 errors.append(f"{source}: unknown section [{section}]{hint};{guess} valid sections: {', '.join(valid)}")
-        for name in ("ingest", "validate", "publish"):
+        for name in ("ingest", "validate", "publish", "ray"):
             values = data.get(name, {})
             if isinstance(values, dict):
                 try:
@@ -314,6 +336,7 @@ class Config(BaseModel):
             data[name] = section.model_dump(mode="json")
         data["validate"] = fixed["validate"]
         data["publish"] = fixed["publish"]
+        data["ray"] = fixed["ray"]
         return data
 
     def to_toml(self) -> str:
@@ -333,6 +356,8 @@ class Config(BaseModel):
         """
         config = self.as_dict()
         config["run"] = {k: v for k, v in config["run"].items() if k not in EXECUTION_KEYS}
+        for section in EXECUTION_SECTIONS:
+            config.pop(section, None)
         canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -342,6 +367,7 @@ _FIXED: dict[str, type[StageConfig]] = {
     "ingest": IngestConfig,
     "validate": ValidateConfig,
     "publish": PublishConfig,
+    "ray": RayConfig,
 }
 
 

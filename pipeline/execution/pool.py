@@ -1,21 +1,27 @@
-"""The process pool: per-shard work (map stages, a global stage's `prepare`) on every core.
+"""The local executor: per-shard work (map stages, a global stage's `prepare`) in a process pool.
 
 Workers build their own stages from the config (`build_plan`), read their input shard from the work
 folder themselves and write their output shard themselves, so only paths and small counts cross
-process boundaries. `Executor.ordered` yields results in submission order whatever order workers
-finish in, and keeps at most a few tasks per worker in flight, so memory stays bounded.
+process boundaries. `LocalExecutor.ordered` yields results in submission order whatever order
+workers finish in, and keeps at most a few tasks per worker in flight, so memory stays bounded.
+`apply` (pass 2 of a global stage) runs in the main process, which holds the decided state.
+
+The pure per-batch functions here (`run_map`, `run_apply`) are also what the Ray executor
+(ray_executor.py) runs on cluster nodes, so both executors compute the same shards.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import platform
 import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +30,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
+from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context
 from pipeline.execution.workdir import read_kept, shard_facts, write_shard
-from pipeline.stage import GlobalStage, MapStage
+from pipeline.stage import GlobalStage, MapStage, Stage
 
 # The plan of the process: set once per worker by the initializer, or to the main plan when inline.
 _PLAN: Plan | None = None
@@ -93,13 +100,18 @@ def text_bytes(batch: pa.RecordBatch | None) -> int:
     return int(pc.sum(pc.binary_length(batch.column("text"))).as_py() or 0)
 
 
-def map_shard(stage_indices: tuple[int, ...], source: Path, target: Path, shard: int) -> dict[str, Any]:
-    """Run fused map stages on one shard of `source` and commit the result as shard `shard` of `target`."""
-    existing = shard_facts(target, shard)
-    if existing is not None:
-        return existing
-    stages = _plan().stages
-    batch = read_kept(source, shard)
+@dataclass
+class ShardOutput:
+    """What a step computed for one shard, before it is committed to the work folder."""
+
+    kept: pa.RecordBatch | None
+    ledger: list[pa.RecordBatch]
+    side: dict[str, list[pa.RecordBatch]]
+    facts: dict[str, Any]
+
+
+def run_map(stages: list[Stage], stage_indices: tuple[int, ...], batch: pa.RecordBatch | None) -> ShardOutput:
+    """Fused map stages over one shard's batch: a pure function of the batch, run on any executor."""
     in_bytes = text_bytes(batch)
     tallies: list[dict[str, Any]] = []
     ledger: list[pa.RecordBatch] = []
@@ -120,9 +132,52 @@ def map_shard(stage_indices: tuple[int, ...], source: Path, target: Path, shard:
         for name, table in result.side.items():
             side.setdefault(name, []).append(table)
         batch = result.kept
-    facts = {"stages": tallies, "in_bytes": in_bytes}
-    write_shard(target, shard, batch, ledger, side, facts)
-    return shard_facts(target, shard) or facts
+    return ShardOutput(batch, ledger, side, {"stages": tallies, "in_bytes": in_bytes})
+
+
+def run_apply(stage: GlobalStage, batch: pa.RecordBatch | None) -> ShardOutput:
+    """Pass 2 of a global stage over one shard's batch, given the decided stage."""
+    if batch is None or not batch.num_rows:
+        return ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]})
+    start = time.perf_counter()
+    result = stage.apply(batch)
+    seconds = time.perf_counter() - start
+    facts = {"stages": [stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))]}
+    side = {name: [table] for name, table in result.side.items()}
+    return ShardOutput(result.kept, [result.rejected], side, facts)
+
+
+def commit(target: Path, shard: int, output: ShardOutput, node: str) -> ShardFacts:
+    """Write one computed shard into the work folder; return its facts as a rerun would read them."""
+    write_shard(target, shard, output.kept, output.ledger, output.side, {**output.facts, "node": node})
+    facts = shard_facts(target, shard)
+    assert facts is not None
+    return facts
+
+
+def apply_in_order(
+    stage: GlobalStage, source: Path, target: Path, shards: Iterable[int], node: str
+) -> Iterator[ShardFacts]:
+    """Pass 2 in the process holding the decided state, shard after shard.
+
+    The stage contract lets `apply` rely on seeing the batches in pass-1 order (dedup keeps the
+    first occurrence by counting positions), so it is sequential by contract, on every executor.
+    """
+    for shard in shards:
+        yield commit(target, shard, run_apply(stage, read_kept(source, shard)), node)
+
+
+def node_name() -> str:
+    """The node a local worker runs on, as run.json records it."""
+    return platform.node() or "local"
+
+
+def map_shard(stage_indices: tuple[int, ...], source: Path, target: Path, shard: int) -> dict[str, Any]:
+    """Run fused map stages on one shard of `source` and commit the result as shard `shard` of `target`."""
+    existing = shard_facts(target, shard)
+    if existing is not None:
+        return existing
+    return commit(target, shard, run_map(_plan().stages, stage_indices, read_kept(source, shard)), node_name())
 
 
 def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int, float]:
@@ -150,26 +205,21 @@ def _decided(path: str) -> GlobalStage:
     return _DECIDED[key]
 
 
-def apply_shard(decided: str, source: Path, target: Path, shard: int, position: int) -> dict[str, Any]:
-    """A global stage's pass 2 on one shard, in a worker: the stage pickled after decide() at `decided`."""
+def apply_shard(decided: str, source: Path, target: Path, shard: int, position: int) -> ShardFacts:
+    """A global stage's pass 2 on one shard, in a worker: the stage pickled after decide() at `decided`,
+    told where the shard's first record stands in input order (`seek`)."""
     batch = read_kept(source, shard)
     if batch is None or not batch.num_rows:
-        facts: dict[str, Any] = {"stages": [EMPTY_FACTS]}
-        write_shard(target, shard, None, [], {}, facts)
-        return {**facts, "rows": 0, "bytes": 0, "rejected": 0}
+        return commit(target, shard, ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]}), node_name())
     stage = _decided(decided)
     stage.seek(position)
-    start = time.perf_counter()
-    result = stage.apply(batch)
-    seconds = time.perf_counter() - start
-    facts = {"stages": [stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))]}
-    side = {name: [table] for name, table in result.side.items()}
-    write_shard(target, shard, result.kept, [result.rejected], side, facts)
-    return {**facts, "rows": batch.num_rows, "bytes": text_bytes(batch), "rejected": result.rejected.num_rows}
+    return commit(target, shard, run_apply(stage, batch), node_name())
 
 
-class Executor:
+class LocalExecutor(Executor):
     """Runs tasks inline (one worker) or in a process pool, always yielding results in input order."""
+
+    name = "local"
 
     def __init__(self, config: Config, plan: Plan, workers: int) -> None:
         global _PLAN
@@ -185,6 +235,9 @@ class Executor:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_init_worker, initargs=(blob, os.getpid())
             )
+
+    def describe(self) -> str:
+        return f"{self.workers} worker process(es) on this machine"
 
     def ordered(self, task: Callable[..., Any], arguments: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         if self._pool is None:
@@ -204,13 +257,37 @@ class Executor:
             for future in pending:
                 future.cancel()
 
+    def map_step(
+        self, stage_indices: tuple[int, ...], source: Path, target: Path, shards: Iterable[int]
+    ) -> Iterator[ShardFacts]:
+        return self.ordered(map_shard, ((stage_indices, source, target, shard) for shard in shards))
+
+    def prepare(self, stage_index: int, source: Path, shards: Iterable[int]) -> Iterator[tuple[Any, int, float]]:
+        return self.ordered(prepare_shard, ((stage_index, source, shard) for shard in shards))
+
+    def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
+        if not (stage.apply_in_workers and self._pool is not None):
+            return apply_in_order(stage, source, target, shards, node_name())
+        return self._apply_in_workers(stage, source, target, list(shards))
+
+    def _apply_in_workers(
+        self, stage: GlobalStage, source: Path, target: Path, shards: list[int]
+    ) -> Iterator[ShardFacts]:
+        """Pass 2 on the workers, for stages whose apply can start at any shard (`seek`): each worker
+        loads the decided stage once from a pickle in the step's folder."""
+        decided = target / "decided.pickle"
+        with decided.open("wb") as f:
+            pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
+        positions = {}
+        position = 0
+        for shard in range(max(shards, default=-1) + 1):
+            positions[shard] = position
+            position += (shard_facts(source, shard) or {}).get("rows", 0)
+        tasks = ((str(decided), source, target, shard, positions[shard]) for shard in shards)
+        yield from self.ordered(apply_shard, tasks)
+        decided.unlink()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

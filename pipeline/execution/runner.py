@@ -1,4 +1,8 @@
-"""The runner: plans the steps, runs them through the pool into the work folder, then publishes atomically.
+"""The runner: plans the steps, runs them through an executor into the work folder, then publishes atomically.
+
+Where a step's per-shard work runs is the executor's business (executor.py: the local process pool
+in pool.py, or Ray tasks in ray_executor.py); the runner only decides what runs, in which order, and
+what is committed. URL inputs and outputs go through storage.py.
 
 Every step (ingest, each run of map stages, each global stage) reads the previous step's shards from
 the work folder and commits its own, shard by shard (see workdir.py). A rerun after a crash skips the
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import platform
 import shutil
 import sys
@@ -27,20 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
 
-from pipeline import __version__, extra_fields
+from pipeline import __version__, extra_fields, storage
 from pipeline.config import Config
 from pipeline.errors import TooFewPublished, UsageError, ValidationFailed
+from pipeline.execution.executor import Executor, open_executor
 from pipeline.execution.plan import Step, build_plan, build_steps
-from pipeline.execution.pool import (
-    EMPTY_FACTS,
-    Executor,
-    apply_shard,
-    default_workers,
-    map_shard,
-    prepare_shard,
-    stage_facts,
-    text_bytes,
-)
+from pipeline.execution.pool import default_workers, stage_facts, text_bytes
 from pipeline.execution.progress import Progress
 from pipeline.execution.workdir import (
     DONE,
@@ -124,6 +119,8 @@ class RunResult:
     # Files whose reading stopped early (relative path -> the ledger detail saying where): the
     # records after that point were never read, so the accounting cannot cover them.
     partly_read: dict[str, str] = field(default_factory=dict)
+    # Where the dataset was uploaded when run.output is a URL (`dataset` is then the local copy).
+    published_url: str | None = None
 
     def summary(self) -> str:
         width = max(len(t.name) for t in self.tallies)
@@ -145,6 +142,8 @@ class RunResult:
         for path, detail in list(self.partly_read.items())[:5]:
             lines.append(f"partly read: {path}: {detail[:200]}")
         lines.append("(stage seconds are work time summed over worker processes)")
+        if self.published_url is not None:
+            lines.append(f"published to {self.published_url}   (local copy: {self.dataset})")
         lines.append(f"dataset: {self.dataset}   report: {self.report}   ({self.seconds:.2f} s)")
         if self.work_dir is not None:
             lines.append(
@@ -239,8 +238,6 @@ class Runner:
         self.workers = workers if workers is not None else (run.workers or default_workers())
         if self.workers < 1:
             raise UsageError(f"--workers {self.workers}: must be at least 1")
-        self.input_root, self.input_pattern = split_glob(config.resolve(run.input))
-        self.output_dir = config.resolve(run.output)
         self.name = run.name
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
             raise UsageError(f"run.name {self.name!r} must be a plain folder name (no slashes, no leading dot)")
@@ -249,7 +246,24 @@ class Runner:
                 f"run.name {self.name!r} must be at most 200 bytes with no control characters "
                 "(it names folders and the Hub repo)"
             )
-        if not self.input_root.exists():
+        # A URL input is copied into the work folder once the run holds it (storage.stage_input); a
+        # URL output is published locally under the work folder's parent, then uploaded.
+        local_input = storage.local_path(run.input)
+        local_output = storage.local_path(run.output)
+        self.input_url = None if local_input is not None else run.input
+        self.output_url = None if local_output is not None else run.output
+        self.input_pattern: str | None = None
+        if local_input is not None:
+            self.input_root, self.input_pattern = split_glob(config.resolve(str(local_input)))
+        else:
+            self.input_root = Path()
+        if local_output is not None:
+            self.output_dir = config.resolve(str(local_output))
+        elif run.work_dir:
+            self.output_dir = config.resolve(run.work_dir).parent
+        else:
+            self.output_dir = config.resolve(".pipeline-work") / self.name
+        if self.input_url is None and not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         if self.input_root.is_dir() and self.output_dir.resolve() == self.input_root.resolve():
             raise UsageError(
@@ -266,6 +280,8 @@ class Runner:
 
     @property
     def work_root(self) -> Path:
+        if self.config.run.work_dir:
+            return self.config.resolve(self.config.run.work_dir)
         return self.output_dir / f".{self.name}.work"
 
     # -- the run --------------------------------------------------------------------------------
@@ -281,27 +297,35 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
+            staged: list[Path] = []
+            if self.input_url is not None:
+                self.progress.note(f"input: copying {self.input_url} into the work folder")
+                staged = [work.root / "input"]
+                self.input_root = storage.stage_input(self.input_url, staged[0])
+            # A staged copy lives in the work folder, under the output: exclude nothing from it.
             files = list_inputs(
                 self.input_root,
-                exclude=[self.output_dir],
-                pattern=self.input_pattern,
+                exclude=[] if staged else [self.output_dir],
                 follow_symlinks=self.config.ingest.follow_symlinks,
+                pattern=self.input_pattern,
             )
             if not files:
                 what = f"no files match {self.input_pattern!r} under" if self.input_pattern else "no files in"
                 raise UsageError(
-                    f"{what} input {self.input_root} (hidden files and this tool's own outputs are skipped)"
+                    f"{what} input {self.input_url or self.input_root} "
+                    "(hidden files and this tool's own outputs are skipped)"
                 )
             steps = build_steps(self.config, self.plan, [(f.relative, f.sha256, f.size) for f in files])
             folders = [work.step(index, step) for index, step in enumerate(steps)]
-            for name in work.prune(folders):
+            for name in work.prune(folders + staged):
                 self.progress.note(f"work folder: dropped {name} (its config or input changed)")
-            self.progress.note(
-                f"ingest: {len(files)} input file(s) under {self.input_root}; {self.workers} worker(s); "
-                f"work folder {self.work_root}"
-            )
             self.step_seconds: list[dict[str, Any]] = []
-            with Executor(self.config, self.plan, self.workers) as executor:
+            self.executor_name = self.config.run.executor
+            with open_executor(self.config, self.plan, self.workers) as executor:
+                self.progress.note(
+                    f"ingest: {len(files)} input file(s) under {self.input_url or self.input_root}; "
+                    f"{executor.describe()}; work folder {self.work_root}"
+                )
                 for index, step in enumerate(steps):
                     step_start = time.perf_counter()
                     reused = (folders[index] / DONE).exists()
@@ -335,6 +359,12 @@ class Runner:
                         }
                     )
             result = self._publish(files, steps, folders, started)
+            if self.output_url is not None:
+                self.progress.note(f"publish: uploading to {self.output_url}")
+                urls = storage.publish_tree(
+                    {self.name: result.dataset, f"{self.name}.report": result.report}, self.output_url
+                )
+                result.published_url = urls[self.name]
             if self.config.run.keep_work:
                 if self.config.run.keep_work_steps == "ingest":
                     # The stages' copies are what made the folder several times the input's size.
@@ -419,8 +449,7 @@ class Runner:
             shards = iter(range(self._shards(source)))
         progress = self.progress.step(step.name, total)
         count = 0
-        tasks = ((step.stage_indices, source, target, shard) for shard in shards)
-        for facts in executor.ordered(map_shard, tasks):
+        for facts in executor.map_step(step.stage_indices, source, target, shards):
             stages = facts["stages"]
             progress.update(stages[0]["in"], facts["in_bytes"], sum(sum(s["rejected"].values()) for s in stages))
             count += 1
@@ -439,8 +468,7 @@ class Runner:
         total = self._rows(source)
         prepare_seconds = collect_seconds = 0.0
         progress = self.progress.step(f"{stage.name} (pass 1)", total)
-        tasks = ((index, source, shard) for shard in range(shards))
-        for shard, (prepared, rows, seconds) in enumerate(executor.ordered(prepare_shard, tasks)):
+        for shard, (prepared, rows, seconds) in enumerate(executor.prepare(index, source, range(shards))):
             prepare_seconds += seconds
             if rows:
                 batch = read_kept(source, shard)
@@ -453,24 +481,9 @@ class Runner:
         stage.decide()
         decide_seconds = time.perf_counter() - start
         progress = self.progress.step(f"{stage.name} (pass 2)", total)
-        if stage.apply_in_workers and executor.workers > 1:
-            self._apply_in_workers(executor, stage, source, target, shards, progress)
-        for shard in range(0 if stage.apply_in_workers and executor.workers > 1 else shards):
-            batch = read_kept(source, shard)
-            if batch is None or not batch.num_rows:
-                write_shard(target, shard, None, [], {}, {"stages": [EMPTY_FACTS]})
-                continue
-            start = time.perf_counter()
-            result = stage.apply(batch)
-            seconds = time.perf_counter() - start
-            facts = {
-                "stages": [
-                    stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))
-                ]
-            }
-            side = {name: [table] for name, table in result.side.items()}
-            write_shard(target, shard, result.kept, [result.rejected], side, facts)
-            progress.update(batch.num_rows, text_bytes(batch), result.rejected.num_rows)
+        for facts in executor.apply(stage, source, target, range(shards)):
+            applied = facts["stages"][0]
+            progress.update(applied["in"], applied["bytes_in"], sum(applied["rejected"].values()))
         progress.close()
         write_json(
             target / DONE,
@@ -481,21 +494,6 @@ class Runner:
                 "notes": stage.card_notes(),
             },
         )
-
-    def _apply_in_workers(
-        self, executor: Executor, stage: GlobalStage, source: Path, target: Path, shards: int, progress: Any
-    ) -> None:
-        """Pass 2 on the workers: each loads the decided stage once and applies it to its shards."""
-        decided = target / "decided.pickle"
-        with decided.open("wb") as f:
-            pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
-        positions = [0]
-        for shard in range(shards):
-            positions.append(positions[-1] + (shard_facts(source, shard) or {}).get("rows", 0))
-        tasks = ((str(decided), source, target, shard, positions[shard]) for shard in range(shards))
-        for done in executor.ordered(apply_shard, tasks):
-            progress.update(done["rows"], done["bytes"], done["rejected"])
-        decided.unlink()
 
     def _stage_names(self, step: Step) -> list[str]:
         return ["ingest"] if step.kind == "ingest" else [self.stages[i].name for i in step.stage_indices]
@@ -524,6 +522,15 @@ class Runner:
                 step_tallies[0].bytes_per_document = done["bytes_per_document"]
             tallies += step_tallies
         return _attribute_survivors(tallies)
+
+    def _shard_nodes(self, steps: list[Step], folders: list[Path]) -> dict[str, list[str]]:
+        """The node that ran each shard of each map or global step (ingest runs in the driver)."""
+        shards = self._shards(folders[0])
+        return {
+            step.name: [shard_facts(folder, shard).get("node", "") for shard in range(shards)]
+            for step, folder in zip(steps, folders, strict=True)
+            if step.kind != "ingest"
+        }
 
     @staticmethod
     def _card_libraries(tallies: list[Tally]) -> set[str]:
@@ -658,7 +665,7 @@ class Runner:
             seconds=time.perf_counter() - started,
             partly_read=partly_read,
         )
-        self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger)
+        self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger, steps, folders)
         return result
 
     def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:
@@ -690,6 +697,8 @@ class Runner:
         shards: list[Any],
         accounting: Accounting,
         ledger: Ledger,
+        steps: list[Step],
+        folders: list[Path],
     ) -> None:
         per_file = {
             f.relative: {
@@ -706,7 +715,7 @@ class Runner:
             "packages": package_versions(),
             "config": self.config.as_dict(),
             "config_sha256": self.config.digest(),
-            "input_root": str(self.input_root),
+            "input_root": self.input_url or str(self.input_root),
             "inputs": [{"path": f.relative, "bytes": f.size, "sha256": f.sha256} for f in files],
             "records": {
                 "read": result.records_read,
@@ -722,7 +731,13 @@ class Runner:
                 for stage in self.stages
                 if (code := stage_version(type(stage))).get("source") != "built-in"
             },
-            "execution": {"workers": self.workers, "work_folder": str(self.work_root), "steps": self.step_seconds},
+            "execution": {
+                "executor": self.config.run.executor,
+                "workers": self.workers,
+                "work_folder": str(self.work_root),
+                "steps": self.step_seconds,
+                "shard_nodes": self._shard_nodes(steps, folders),
+            },
             "shards": [{"path": s.path.name, "rows": s.num_rows} for s in shards],
             "seconds": round(result.seconds, 3),
         }

@@ -1,0 +1,230 @@
+"""The Ray executor: the same per-shard work as the local pool, as Ray tasks on every node of a cluster.
+
+The driver (the `pipeline run` process, usually on the head node) keeps the work folder and the
+global stages' central state, exactly as with the local executor. For each shard it reads the batch
+from the work folder and submits a task with it; Ray moves the batch through its object store to
+whichever node has a free CPU, the task runs the pure per-batch function (`run_map` or a global
+stage's `prepare`), and the result comes back to the driver, which commits it to the work folder in
+shard order. A global stage's `collect`, `decide` and `apply` run in the driver, as locally: the
+stage contract lets `apply` rely on seeing the batches in pass-1 order. So:
+
+- the nodes need no shared filesystem: only the driver reads and writes the work folder;
+- a task is a pure function of its arguments, so Ray may rerun it anywhere (a node lost mid-task:
+  Ray resubmits it, `ray.max_retries` times) and the committed shard is the same;
+- the shards, and hence the published bytes, are the same as the local executor's for any number of
+  nodes or workers, because the same functions compute them and the driver commits them in order.
+
+Ray is imported only here, and only when `run.executor = "ray"`: the lean install does not need it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.errors import EnvironmentFailure, UsageError
+from pipeline.execution.executor import Executor, ShardFacts
+from pipeline.execution.plan import Plan, build_plan
+from pipeline.execution.pool import IN_FLIGHT_PER_WORKER, ShardOutput, apply_in_order, commit, run_map
+from pipeline.execution.workdir import read_kept, shard_facts
+from pipeline.stage import GlobalStage
+
+# Plans built in this Ray worker process, by config: a worker serves many tasks of the same run.
+_PLANS: dict[str, Plan] = {}
+
+
+def _plan_for(config: Config) -> Plan:
+    key = json.dumps(config.as_dict(), sort_keys=True) + str(config.base_dir)
+    if key not in _PLANS:
+        _PLANS.clear()  # one run at a time per worker: keep only the latest plan
+        _PLANS[key] = build_plan(config)
+    return _PLANS[key]
+
+
+def _node_id() -> str:
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
+# The task bodies: module-level, so Ray pickles them by reference and workers import this module.
+
+
+def _map_task(config: Config, stage_indices: tuple[int, ...], batch: Any) -> tuple[ShardOutput, str]:
+    return run_map(_plan_for(config).stages, stage_indices, batch), _node_id()
+
+
+def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, int, float, str]:
+    stage = _plan_for(config).stages[stage_index]
+    assert isinstance(stage, GlobalStage)
+    start = time.perf_counter()
+    prepared = stage.prepare(batch)
+    return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
+
+
+def _cluster_address(address: str) -> str:
+    """The GCS address `address` names, checked to answer: Ray itself would retry for minutes."""
+    if address.startswith("ray://"):
+        return address  # Ray Client: its own connection error is quick and clear
+    if address == "auto":
+        # Ray's own lookup for "auto": RAY_ADDRESS, else the cluster last started on this machine.
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        address = os.environ.get("RAY_ADDRESS") or (current.read_text().strip() if current.is_file() else "")
+        if not address:
+            raise UsageError(
+                'ray.address = "auto": no Ray cluster on this machine; start one with `ray start --head`, '
+                'set RAY_ADDRESS, or set ray.address = "local" to start one for this run'
+            )
+    host, _, port = address.rpartition(":")
+    if host in ("127.0.0.1", "localhost"):
+        # A cluster on loopback only (one machine): Ray would otherwise replace 127.0.0.1 with the
+        # machine's network address, where such a cluster does not listen. Read when Ray is imported.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_NODE_IP_ADDRESS", "127.0.0.1")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
+            pass
+    except (OSError, ValueError):
+        raise UsageError(
+            f"ray.address: no Ray cluster answers at {address}; start one with `ray start --head` or set "
+            'ray.address = "local"'
+        ) from None
+    return address
+
+
+_NO_RAY = "run.executor = \"ray\" needs Ray, which is not installed; install it with: pip install 'pipeline[ray]'"
+
+
+def _require_ray() -> None:
+    try:
+        found = importlib.util.find_spec("ray") is not None
+    except ValueError:  # sys.modules["ray"] is None: blocked
+        found = False
+    if not found:
+        raise EnvironmentFailure(_NO_RAY)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise EnvironmentFailure(_NO_RAY) from None
+    return ray
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(self, config: Config, workers: int | None) -> None:
+        settings = config.ray
+        loaded = sys.modules.get("ray")
+        address = settings.address
+        if settings.address != "local" and not (loaded is not None and loaded.is_initialized()):
+            _require_ray()
+            # Checked before Ray is imported: the check may set the environment Ray reads on import.
+            address = _cluster_address(settings.address)
+        ray = self._ray = _import_ray()
+        self._owns_connection = False
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+            try:
+                if settings.address == "local":
+                    ray.init(num_cpus=workers, include_dashboard=False, **options)
+                else:
+                    ray.init(address=address, **options)
+            except ConnectionError as exc:
+                raise UsageError(
+                    f"ray.address {settings.address!r}: no Ray cluster there ({exc}); start one with `ray start "
+                    '--head` or set ray.address = "local"'
+                ) from None
+            self._owns_connection = True
+        self.address = settings.address
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.nodes = len([n for n in ray.nodes() if n.get("Alive")])
+        self.slots = max(1, min(workers, cpus) if workers else cpus)
+        self._config = ray.put(config)
+        task = ray.remote(num_cpus=1, max_retries=settings.max_retries)
+        self._map = task(_map_task)
+        self._prepare = task(_prepare_task)
+        # Every node that ran a shard, for the log (run.json records them per shard).
+        self.nodes_used: set[str] = set()
+
+    def describe(self) -> str:
+        return f"Ray cluster ({self.address}): {self.nodes} node(s), {self.slots} task(s) at a time"
+
+    def _ordered(self, jobs: Iterable[tuple[Any, Callable[[Any], Any]]]) -> Iterator[Any]:
+        """Submit (ref-or-None, finish) jobs, keeping a bounded number in flight; finish results in order."""
+        pending: deque[tuple[Any, Callable[[Any], Any]]] = deque()
+        limit = self.slots * IN_FLIGHT_PER_WORKER
+        try:
+            for job in jobs:
+                pending.append(job)
+                if len(pending) >= limit:
+                    yield self._finish(*pending.popleft())
+            while pending:
+                yield self._finish(*pending.popleft())
+        finally:
+            for ref, _ in pending:
+                if ref is not None:
+                    self._ray.cancel(ref)
+
+    def _finish(self, ref: Any, finish: Callable[[Any], Any]) -> Any:
+        return finish(None if ref is None else self._ray.get(ref))
+
+    def _committer(self, target: Path, shard: int) -> Callable[[Any], ShardFacts]:
+        def finish(result: tuple[ShardOutput, str]) -> ShardFacts:
+            output, node = result
+            self.nodes_used.add(node)
+            return commit(target, shard, output, node)
+
+        return finish
+
+    def map_step(
+        self, stage_indices: tuple[int, ...], source: Path, target: Path, shards: Iterable[int]
+    ) -> Iterator[ShardFacts]:
+        def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
+            for shard in shards:
+                existing = shard_facts(target, shard)
+                if existing is not None:  # committed before an interruption: not redone
+                    yield None, lambda _, facts=existing: facts
+                    continue
+                ref = self._map.remote(self._config, stage_indices, read_kept(source, shard))
+                yield ref, self._committer(target, shard)
+
+        return self._ordered(jobs())
+
+    def prepare(self, stage_index: int, source: Path, shards: Iterable[int]) -> Iterator[tuple[Any, int, float]]:
+        def finish(result: tuple[Any, int, float, str]) -> tuple[Any, int, float]:
+            prepared, rows, seconds, node = result
+            self.nodes_used.add(node)
+            return prepared, rows, seconds
+
+        def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
+            for shard in shards:
+                batch = read_kept(source, shard)
+                if batch is None or not batch.num_rows:
+                    yield None, lambda _: (None, 0, 0.0)
+                    continue
+                yield self._prepare.remote(self._config, stage_index, batch), finish
+
+        return self._ordered(jobs())
+
+    def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
+        # In the driver, as locally: the stage contract gives apply the batches in pass-1 order.
+        return apply_in_order(stage, source, target, shards, f"{_node_id()} (driver)")
+
+    def close(self) -> None:
+        if self._owns_connection and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns_connection = False
