@@ -76,10 +76,13 @@ def make_config(
         if not isinstance(data.setdefault(section, {}), dict):
             raise UsageError(f"overrides: [{section}] is not a section")
         data[section][key] = value
+    from pipeline.storage import is_url
+
+    # URLs (s3://, hf://, ...) as given; local paths relative to the current directory.
     if input is not None:
-        data["run"]["input"] = str(Path(input).resolve())
+        data["run"]["input"] = str(input) if is_url(str(input)) else str(Path(input).absolute())
     if output is not None:
-        data["run"]["output"] = str(Path(output).resolve())
+        data["run"]["output"] = str(output) if is_url(str(output)) else str(Path(output).resolve())
     if name is not None:
         data["run"]["name"] = name
     if stages is None and data["run"]["stages"] == base.run.stages:

@@ -15,7 +15,7 @@ read from there, and a published dataset is written locally, then uploaded (`pub
 
 Credentials come from each filesystem's standard environment (for S3: AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_PROFILE, ...). The filesystems are extras: fsspec comes
-with `datasets`, the protocol packages (s3fs, gcsfs, ...) are installed with `pipeline[s3]` etc.
+with `datasets`, the protocol packages (s3fs, gcsfs, ...) are installed with `pipeline-datasets[s3]` etc.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def open_url(url: str) -> tuple[Any, str]:
         fs, path = fsspec.core.url_to_fs(url)
     except ImportError:
         extra = _EXTRAS.get(protocol)
-        hint = f"pip install 'pipeline[{extra}]'" if extra else f"install the fsspec filesystem for {protocol}://"
+        hint = (
+            f"pip install 'pipeline-datasets[{extra}]'" if extra else f"install the fsspec filesystem for {protocol}://"
+        )
         raise EnvironmentFailure(f"{url}: no filesystem for {protocol}:// is installed; {hint}") from None
     except ValueError as exc:
         raise UsageError(f"{url}: not a URL fsspec can open ({exc})") from None

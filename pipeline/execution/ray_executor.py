@@ -103,7 +103,9 @@ def _cluster_address(address: str) -> str:
     return address
 
 
-_NO_RAY = "run.executor = \"ray\" needs Ray, which is not installed; install it with: pip install 'pipeline[ray]'"
+_NO_RAY = (
+    "run.executor = \"ray\" needs Ray, which is not installed; install it with: pip install 'pipeline-datasets[ray]'"
+)
 
 
 def _require_ray() -> None:

@@ -93,7 +93,7 @@ def test_a_protocol_without_its_filesystem_package_names_the_extra():
         pytest.skip("gcsfs is installed")
     except ImportError:
         pass
-    with pytest.raises(EnvironmentFailure, match=r"pipeline\[gcs\]"):
+    with pytest.raises(EnvironmentFailure, match=r"pipeline-datasets\[gcs\]"):
         storage.open_url("gs://bucket/raw")
 
 
@@ -115,11 +115,12 @@ def test_the_lean_install_runs_without_ray_or_cloud_filesystems(tmp_path: Path):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert list((tmp_path / "sample-web-pages" / "data").glob("*.parquet"))
+    # With --input and no --name, the dataset is named after the input folder.
+    assert list((tmp_path / "e2e" / "data").glob("*.parquet"))
 
 
 def test_asking_for_ray_without_it_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setitem(sys.modules, "ray", None)
     config = make_config(tmp_path, tmp_path / "out", "ds", ['run.executor="ray"'])
-    with pytest.raises(EnvironmentFailure, match=r"pip install 'pipeline\[ray\]'"):
+    with pytest.raises(EnvironmentFailure, match=r"pip install 'pipeline-datasets\[ray\]'"):
         open_executor(config, build_plan(config), 1)

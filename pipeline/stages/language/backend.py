@@ -76,7 +76,7 @@ def self_check(seed: int) -> str | None:
     try:
         fast = _load_factory(FAST_PACKAGE, seed)
     except ImportError:
-        return "langdetect-rs is not installed (pip install 'pipeline[fast]')"
+        return "langdetect-rs is not installed (pip install 'pipeline-datasets[fast]')"
     except Exception as exc:
         return f"langdetect-rs failed to load the profiles: {type(exc).__name__}: {exc}"
     slow = _load_factory("langdetect", seed)
