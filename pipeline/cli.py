@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import re
 import sys
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.config import DEFAULT_CONFIG_FILE
+from pipeline.config import DEFAULT_CONFIG_FILE, toml_string
 from pipeline.errors import EnvironmentFailure, InternalError, PipelineError, UsageError
 
 COMMANDS = ("run", "validate", "push", "inspect", "init")
@@ -175,20 +174,20 @@ def _run(args: argparse.Namespace) -> int:
     # Command-line paths are relative to the cwd, so make them absolute before the config's base applies.
     if input_arg:
         # URLs (s3://...) are passed as given.
-        overrides.append(f"run.input={_toml_string(_location(input_arg, resolve=False))}")
+        overrides.append(f"run.input={toml_string(_location(input_arg, resolve=False))}")
         if not args.name:
             # The user's data, not the config's sample: name the dataset after the input.
-            overrides.append(f"run.name={_toml_string(dataset_name(input_arg))}")
+            overrides.append(f"run.name={toml_string(dataset_name(input_arg))}")
             if args.config is None:
                 # The implicit ./pipeline.toml describes its own data; its title and prose are not the user's.
-                overrides.append(f"publish.pretty_name={_toml_string(dataset_name(input_arg))}")
+                overrides.append(f"publish.pretty_name={toml_string(dataset_name(input_arg))}")
                 overrides.append('publish.description=""')
     if args.output:
-        overrides.append(f"run.output={_toml_string(_location(args.output))}")
+        overrides.append(f"run.output={toml_string(_location(args.output))}")
     if args.executor:
-        overrides.append(f"run.executor={_toml_string(args.executor)}")
+        overrides.append(f"run.executor={toml_string(args.executor)}")
     if args.name:
-        overrides.append(f"run.name={_toml_string(args.name)}")
+        overrides.append(f"run.name={toml_string(args.name)}")
     if args.workers is not None:
         if args.workers < 0:
             raise UsageError(f"--workers {args.workers}: must be 0 (one per CPU core) or more")
@@ -228,12 +227,6 @@ def _location(value: str, resolve: bool = True) -> str:
     if is_url(value):
         return value
     return str(Path(value).resolve() if resolve else Path(value).absolute())
-
-
-def _toml_string(value: str) -> str:
-    # JSON's string escapes are valid TOML basic-string escapes; DEL is the one control character
-    # JSON leaves raw and TOML refuses, so a newline or escape in a path stays part of the path.
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _report_leftovers(work: Path) -> None:

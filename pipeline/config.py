@@ -388,8 +388,17 @@ def _describe(error: dict[str, Any], source: str, section: str, model: type[Base
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string.
+
+    JSON's string escapes are all valid TOML; DEL is the one control character JSON leaves raw and TOML
+    refuses, so it is escaped too (a newline or escape in a path stays part of the path).
+    """
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def _toml_value(value: Any) -> str:
@@ -402,8 +411,7 @@ def _toml_value(value: Any) -> str:
             return "nan"
         return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, str):
-        # JSON's escapes (\\, \", \n, \uXXXX) are all valid in a TOML basic string.
-        return json.dumps(value, ensure_ascii=False)
+        return toml_string(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from helpers import read_ledger, write
 
-from pipeline.cli import _toml_string, environment_failure
-from pipeline.config import IngestConfig
+from pipeline.cli import environment_failure
+from pipeline.config import IngestConfig, toml_string
 from pipeline.ingest import ingest, list_inputs
 from pipeline.readers.http import BodyTooLarge, decode_body
 
@@ -136,7 +136,7 @@ def test_control_characters_in_paths_stay_in_the_path() -> None:
     import tomllib
 
     for value in ["/tmp/out\nx", 'a"b\\c', "tab\there", "del\x7f", "esc\x1b[31m"]:
-        assert tomllib.loads(f"v = {_toml_string(value)}")["v"] == value
+        assert tomllib.loads(f"v = {toml_string(value)}")["v"] == value
 
 
 def test_os_errors_name_the_path_and_the_fix() -> None:
