@@ -76,16 +76,11 @@ def _bounds(field: FieldInfo) -> str:
     return " ".join(parts)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+def _default(value: Any) -> str:
+    """A default as the config file would write it (an unset optional key shows as None)."""
+    from pipeline.config import toml_value
+
+    return "None" if value is None else toml_value(value)
 
 
 def _cell(text: str) -> str:
@@ -101,7 +96,7 @@ def keys_table(section: str, model: type[BaseModel]) -> str:
                 f"[{section}] {name} has no description: add a docstring under the field in {model.__module__}"
             )
         kind = " ".join(part for part in (_type_name(field.annotation), _bounds(field)) if part)
-        default = _toml_value(field.get_default(call_default_factory=True))
+        default = _default(field.get_default(call_default_factory=True))
         rows.append(f"| `{name}` | {_cell(kind)} | `{_cell(default)}` | {_cell(field.description)} |")
     return "\n".join(rows) + "\n"
 
