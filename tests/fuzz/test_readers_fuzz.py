@@ -79,6 +79,12 @@ def jsonl_files(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
             # Each "maybe" line gets its own id: a repeated input id stops ingest by design
             # (ingest.duplicate_ids), which is not what these tests are about.
             lines.append(draw(hostile_jsonl_lines).replace(b'"id": "maybe"', f'"id": "maybe-{i}"'.encode()))
+    # A file whose first records all lack the text field stops ingest as a configuration mistake, by
+    # design (ingest's early stop), which is not what these tests are about: one record with text goes
+    # among the first twenty.
+    valid["anchor"] = "anchor text"
+    at = draw(st.integers(0, min(len(lines), 19)))
+    lines.insert(at, json.dumps({"id": "anchor", "text": "anchor text"}).encode())
     return b"\n".join(lines) + b"\n", valid
 
 
