@@ -13,6 +13,7 @@ import yaml
 from datasets import Features
 
 from pipeline import __version__
+from pipeline.invisible import INVISIBLE
 
 _SIZE_CATEGORIES = [
     (1_000, "n<1K"),
@@ -152,19 +153,13 @@ def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-# Bidi overrides/isolates, zero-width and other format (Cf) and control (Cc) characters: a value from
-# the data could reorder or hide what the card shows.
-_INVISIBLE = re.compile(
-    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e"
-    r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
-)
 # A value shown in the card (id, source, file name, example text) is cut after this many characters.
 MAX_CELL_CHARS = 300
 
 
 def visible(text: str, limit: int = MAX_CELL_CHARS) -> str:
     """`text` without invisible/bidi control characters, cut to `limit` characters with an ellipsis."""
-    text = _INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

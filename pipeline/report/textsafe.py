@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import difflib
 import html
-import re
 
-# Bidi embeddings/overrides/isolates and marks, plus C0/C1 controls other than tab and newline, line and
-# paragraph separators, BOM/zero-width characters: all can reorder or hide what the reader sees.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+from pipeline.invisible import INVISIBLE
 
 
 def visible(text: str) -> str:
-    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 def cap(text: str | None, limit: int) -> str:
