@@ -49,6 +49,16 @@ def _parse_header(line: bytes, version: int) -> tuple[str, str, str, int] | None
     return url, date, content_type, length
 
 
+def _is_version_block(block: bytes) -> bool:
+    """Whether a record's block is an ARC version block ("1 0 Origin" then the field-names line)."""
+    lines = block.split(b"\n", 2)
+    return (
+        len(lines) >= 2
+        and lines[0].split()[:2] in ([b"1", b"0"], [b"2", b"0"], [b"1", b"1"])
+        and (lines[1].startswith(b"URL IP-address Archive-date"))
+    )
+
+
 class _ArcStream:
     """Reads records from a (decompressed) ARC byte stream, tracking the uncompressed offset."""
 
@@ -105,7 +115,8 @@ def _records(arc: _ArcStream, options: ReaderOptions) -> Iterator[RawRecord | Pe
         block = arc.read(length)
         if len(block) < length:
             raise _Damage(start, f"record {number} ({url}) is cut short: {len(block):,} of {length:,} bytes present")
-        if url.startswith("filedesc://"):
+        if url.startswith("filedesc://") or (number == 1 and _is_version_block(block)):
+            # The first record is the version block; a damaged URL does not make it a document.
             second = block.split(b"\n", 1)[0].split()
             version = 2 if second[:1] == [b"2"] else 1
             yield RawRecord(number, None, skipped="filedesc")

@@ -83,3 +83,15 @@ def test_truncated_arc_keeps_records_before_the_cut(run_pipeline, tmp_path: Path
     assert corrupt["source"] == "cut.arc#6"
     assert f"at byte offset {cut_record_at} " in corrupt["detail"]
     assert result.records_read == 5
+
+
+def test_version_block_with_a_damaged_url_is_still_the_version_block(run_pipeline, tmp_path: Path) -> None:
+    # The first record of an ARC file is its version block; a flipped byte in "filedesc://" must not turn
+    # it into a sixth document (found by the long fuzz profile).
+    data = bytearray(ARC.read_bytes())
+    data[0] = 0
+    copy_to(tmp_path / "in", ARC)
+    write(tmp_path / "in" / "cc-2008-sample.arc", bytes(data))
+    result = run_pipeline(tmp_path / "in", *ANY_LANGUAGE)
+    assert ingest_notes(result)["skipped_non_document_records"] == {"filedesc": 1}
+    assert result.records_read == 5 == result.records_published + result.records_rejected
