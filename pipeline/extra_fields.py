@@ -46,10 +46,32 @@ def _kind(type_: pa.DataType) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-able copy: values JSON cannot hold (dates, bytes, decimals) become text."""
+    """A JSON-able copy: non-finite floats become null; bytes become base64 (other values JSON cannot
+    hold, such as dates and decimals, become their `str` in `to_json`)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
     return value
+
+
+def restorable(type_: pa.DataType) -> bool:
+    """Types JSON cannot hold but whose text form (`str` of the value; base64 for bytes) converts back
+    exactly, so a Parquet input's column of this type is published with its type, not as text."""
+    return (
+        pa.types.is_timestamp(type_)
+        or pa.types.is_date(type_)
+        or pa.types.is_decimal(type_)
+        or pa.types.is_binary(type_)
+        or pa.types.is_large_binary(type_)
+    )
+
+
+def declare(inferred: pa.StructType, declared: dict[str, pa.DataType]) -> pa.StructType:
+    """`inferred` (from the JSON text) with the reader's declared type for each field it names."""
+    if not declared:
+        return inferred
+    return pa.struct([pa.field(f.name, declared.get(f.name, f.type)) for f in inferred])
 
 
 def to_json(fields: dict[str, Any] | None) -> str | None:
@@ -64,6 +86,9 @@ def merge(first: pa.DataType, second: pa.DataType, path: str) -> pa.DataType:
         return first
     if pa.types.is_null(first):
         return second
+    if (restorable(first) or restorable(second)) and (_text_form(first) and _text_form(second)):
+        # A timestamp in one file and text (or another unit or precision) in another: both are text.
+        return pa.string()
     if _numeric(first) and _numeric(second):
         if pa.types.is_floating(first) or pa.types.is_floating(second):
             return pa.float64()
@@ -77,6 +102,10 @@ def merge(first: pa.DataType, second: pa.DataType, path: str) -> pa.DataType:
     if _list(first) and _list(second):
         return pa.list_(merge(first.value_type, second.value_type, f"{path}[]"))
     raise FieldTypeConflict(path, first, second)
+
+
+def _text_form(type_: pa.DataType) -> bool:
+    return restorable(type_) or pa.types.is_string(type_) or pa.types.is_large_string(type_)
 
 
 def _numeric(type_: pa.DataType) -> bool:
@@ -163,5 +192,15 @@ def expand(batch: pa.RecordBatch, fields: list[tuple[str, pa.Field]]) -> pa.Reco
     objects = [json.loads(v) if v is not None else {} for v in batch.column("fields").to_pylist()]
     for input_name, field in fields:
         values = [obj.get(input_name) for obj in objects]
-        batch = batch.append_column(field, pa.array(values, field.type))
+        batch = batch.append_column(field, _typed(values, field.type))
     return batch
+
+
+def _typed(values: list[Any], type_: pa.DataType) -> pa.Array:
+    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
+        return pa.array([None if v is None else base64.b64decode(v) for v in values], type_)
+    if restorable(type_):
+        # The text form Python's `str` gave at ingest parses back exactly (Arrow's ISO-8601 and
+        # decimal parsers).
+        return pa.array(values, pa.string()).cast(type_)
+    return pa.array(values, type_)

@@ -175,6 +175,8 @@ class _Columns:
     duplicates: list[str] = field(default_factory=list)
     fields_type: pa.StructType = field(default_factory=lambda: pa.struct([]))
     first_file: dict[str, str] = field(default_factory=dict)
+    # Per file, the types its reader declared for fields JSON cannot hold (see extra_fields.restorable).
+    declared_types: dict[str, dict[str, pa.DataType]] = field(default_factory=dict)
 
     def _id(self, file: str, source: str, record: RawRecord) -> str:
         if not record.id:
@@ -216,6 +218,8 @@ class _Columns:
             self.kept_bytes += len(text or "")
             metadata = {name: getattr(record, name) for name in METADATA_NAMES}
             fields = self._fields(record, metadata)
+            if record.field_types and file not in self.declared_types:
+                self.declared_types[file] = record.field_types
             values = {
                 "id": rid,
                 "text": text,
@@ -275,7 +279,7 @@ class _Columns:
                 by_file.setdefault(file, []).append(value)
         for file, values in by_file.items():
             try:
-                type_ = extra_fields.infer(values)
+                type_ = extra_fields.declare(extra_fields.infer(values), self.declared_types.get(file, {}))
             except extra_fields.FieldTypeConflict as exc:
                 raise InputError(
                     f"{file}: {exc}; make the field one type, or leave it out with ingest.keep_fields"

@@ -96,6 +96,48 @@ def test_csv_and_parquet_columns_pass_through(tmp_path, run_pipeline):
     assert rows["p.parquet#1"]["author"] is None
 
 
+def test_parquet_timestamps_dates_decimals_and_bytes_keep_their_types(tmp_path, run_pipeline):
+    import datetime
+    import decimal
+
+    import datasets
+
+    from pipeline import validate
+
+    docs = _docs(3)
+    types = {
+        "crawled": pa.timestamp("us", tz="UTC"),
+        "day": pa.date32(),
+        "price": pa.decimal128(10, 2),
+        "blob": pa.binary(),
+    }
+    columns = {
+        "crawled": [datetime.datetime(2024, 1, i + 1, 12, 30, 15, 250000, tzinfo=datetime.UTC) for i in range(2)],
+        "day": [datetime.date(2024, 2, i + 1) for i in range(2)],
+        "price": [decimal.Decimal("12.30"), None],
+        "blob": [b"\x00\xff", b""],
+    }
+    (tmp_path / "in").mkdir()
+    table = pa.table({"text": docs[:2], **{k: pa.array(v, types[k]) for k, v in columns.items()}})
+    pq.write_table(table, tmp_path / "in" / "typed.parquet")
+    # The same field as text in another file publishes as text for both (no early stop).
+    write(tmp_path / "in" / "more.jsonl", json.dumps({"text": docs[2], "day": "yesterday"}) + "\n")
+    result = run_pipeline(tmp_path / "in", FAST)
+    published = read_dataset(result.dataset)
+    for name in ("crawled", "price", "blob"):
+        assert published.schema.field(name).type == types[name]
+    assert published.schema.field("day").type == pa.string()
+    rows = {r["source"]: r for r in published.to_pylist()}
+    assert rows["typed.parquet#1"]["crawled"] == columns["crawled"][0]
+    assert rows["typed.parquet#1"]["price"] == decimal.Decimal("12.30") and rows["typed.parquet#2"]["price"] is None
+    assert rows["typed.parquet#1"]["blob"] == b"\x00\xff" and rows["typed.parquet#2"]["blob"] == b""
+    assert rows["typed.parquet#2"]["day"] == "2024-02-02" and rows["more.jsonl#1"]["day"] == "yesterday"
+    assert rows["more.jsonl#1"]["crawled"] is None
+    loaded = datasets.load_dataset(str(result.dataset), split="train")
+    assert loaded.num_rows == 3
+    assert validate(result.dataset).ok
+
+
 def test_a_field_of_two_types_stops_early_naming_file_and_field(tmp_path, run_pipeline):
     docs = _docs(2)
     write(tmp_path / "in" / "a.jsonl", json.dumps({"text": docs[0], "score": 1}) + "\n")

@@ -31,6 +31,9 @@ class RawRecord:
     skipped: str | None = None
     # The record's other input fields (JSON-like values), published as the user's own columns.
     fields: dict[str, Any] | None = None
+    # Types the input declares for fields JSON cannot hold (a Parquet file's timestamps, dates,
+    # decimals, bytes): the published column gets this type back instead of text.
+    field_types: dict[str, Any] | None = None
 
 
 # Ledger reasons that mean "reading stopped here: the rest of the file (or all of it) was not read".

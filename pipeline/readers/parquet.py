@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline import extra_fields
 from pipeline.readers.base import RawRecord, ReaderOptions, reject
 
 # Text bytes per batch: bounds the Arrow memory of one batch (plus one Parquet page).
@@ -134,9 +135,17 @@ def _batch_records(batch: pa.RecordBatch, before: int, options: ReaderOptions) -
     named = (options.text_field, options.id_field, options.url_field)
     others = [c for c in batch.schema.names if c not in named]
     rows = batch.select(others).to_pylist() if others else [None] * n
+    declared = {c: batch.schema.field(c).type for c in others if extra_fields.restorable(batch.schema.field(c).type)}
     for i, (text, rid, url, fields) in enumerate(zip(texts, ids, urls, rows, strict=True)):
         number = before + i + 1
         if over[i]:
             yield reject(number, "too_large", f"row {number} is larger than ingest.max_document_bytes={limit}")
             continue
-        yield RawRecord(number=number, text=text if text is not None else "", id=rid, url=url, fields=fields)
+        yield RawRecord(
+            number=number,
+            text=text if text is not None else "",
+            id=rid,
+            url=url,
+            fields=fields,
+            field_types=declared or None,
+        )
