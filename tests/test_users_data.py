@@ -237,6 +237,11 @@ def test_ledger_rows_carry_the_inputs_own_id(tmp_path, run_pipeline):
     ledger = read_ledger(run_pipeline(tmp_path / "in", FAST)).to_pylist()
     assert [(r["id"], r["reason"]) for r in ledger] == [("null-1", "empty")]
     assert "'text' is null" in ledger[0]["detail"]
+    # Parquet rows rejected before their text is read (too large) keep their id too.
+    big = "x" * 5000
+    pq.write_table(pa.table({"id": ["p-1", "p-2"], "text": [docs[2], big]}), tmp_path / "in2.parquet")
+    ledger = read_ledger(run_pipeline(tmp_path / "in2.parquet", FAST, "ingest.max_document_bytes=4096")).to_pylist()
+    assert [(r["id"], r["reason"]) for r in ledger] == [("p-2", "too_large")]
 
 
 def test_limit_positional_input_glob_and_line_mode(tmp_path):

@@ -117,20 +117,23 @@ def _batch_records(batch: pa.RecordBatch, before: int, options: ReaderOptions) -
     limit = options.max_document_bytes
     n = batch.num_rows
     text_col = _decoded(batch.column(options.text_field))
+    # Ids first (a small column): a rejected row keeps the input's id in the ledger.
+    ids = _as_strings(batch.column(options.id_field) if options.id_field in batch.schema.names else None, n)
     if not _is_text(text_col.type):
         for i in range(n):
             number = before + i + 1
-            yield reject(
+            rejected = reject(
                 number,
                 "malformed_record",
                 f"row {number}: column '{options.text_field}' is {text_col.type}, not text; convert the column",
             )
+            rejected.id = ids[i]
+            yield rejected
         return
     # Lengths in Arrow first: an oversized cell is replaced by null before anything is converted.
     too_large = pc.fill_null(pc.greater(pc.binary_length(text_col), limit), False)
     texts = pc.if_else(too_large, pa.scalar(None, text_col.type), text_col).to_pylist()
     over = too_large.to_pylist()
-    ids = _as_strings(batch.column(options.id_field) if options.id_field in batch.schema.names else None, n)
     urls = _as_strings(batch.column(options.url_field) if options.url_field in batch.schema.names else None, n)
     named = (options.text_field, options.id_field, options.url_field)
     others = [c for c in batch.schema.names if c not in named]
@@ -139,7 +142,9 @@ def _batch_records(batch: pa.RecordBatch, before: int, options: ReaderOptions) -
     for i, (text, rid, url, fields) in enumerate(zip(texts, ids, urls, rows, strict=True)):
         number = before + i + 1
         if over[i]:
-            yield reject(number, "too_large", f"row {number} is larger than ingest.max_document_bytes={limit}")
+            rejected = reject(number, "too_large", f"row {number} is larger than ingest.max_document_bytes={limit}")
+            rejected.id = rid
+            yield rejected
             continue
         yield RawRecord(
             number=number,
