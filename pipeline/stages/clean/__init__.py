@@ -1,11 +1,15 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Five rules decide, in this order, and the first that fires names the removal:
+Six rules decide, in this order, and the first that fires names the removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
    javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
    most its `max_words` words, so a paragraph that merely mentions cookies stays.
+1a. `no_letters`: a line without a single letter of any script (`letterless_lines`): page numbers,
+   dates and times, prices, scores, separator rows, emoji and zero-width spaces. Such a line is not
+   prose in any language, and it drags the whole-document rules (Gopher's alpha-word fraction and
+   duplicate-line fraction, FineWeb's line punctuation) towards rejecting the article around it.
 1b. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
    `c4_long_word` (a word over 1,000 characters), `c4_javascript` (mentions "javascript"),
    `c4_policy` (terms of use, privacy or cookie policy phrases), `c4_no_terminal_punct` (does not
@@ -58,6 +62,8 @@ REMOVED_LINES_SCHEMA = pa.schema(
 )
 
 _DIGIT = re.compile(r"\d")
+# A letter of any script: a word character that is neither a digit nor the underscore.
+_LETTER = re.compile(r"[^\W\d_]")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -92,6 +98,8 @@ class CleanConfig(StageConfig):
     # the words (rule 1 handles the furniture), the last two remove headings, list items and captions.
     c4_line_filters: list[C4LineFilter] = ["c4_long_word"]
     """C4's line filters to apply (C4 itself applies all five; see the stage page)."""
+    letterless_lines: bool = True
+    """Remove lines without a single letter of any script (rule `no_letters`): numbers, dates, symbols."""
     repeat_min_chars: int = Field(default=10, ge=0)
     """Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an earlier
     one in the same document are removed; 0 turns the rule off."""
@@ -211,6 +219,7 @@ class Clean(GlobalStage):
             f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+            "no_letters": "lines without a letter of any script" if c.letterless_lines else "off",
             "c4_line_filters": c.c4_line_filters,
             "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
             "characters (whitespace collapsed)",
@@ -254,6 +263,11 @@ class Clean(GlobalStage):
         for i, key in enumerate(folded):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
+
+        if c.letterless_lines:
+            for i, key in enumerate(folded):
+                if rules[i] is None and words[i] and not _LETTER.search(key):
+                    rules[i] = "no_letters"
 
         if c.c4_line_filters:
             for i, line in enumerate(lines):
