@@ -195,6 +195,25 @@ def test_short_lines_are_trimmed_at_the_edges_and_kept_inside() -> None:
     }
 
 
+def test_a_long_line_without_any_sentence_mark_is_furniture_at_the_edges() -> None:
+    # A tag cloud or keyword list: many words, not one full stop, comma or colon. Long enough to outscore
+    # a short article when counted as prose, so it must count as furniture.
+    tags = "budget council library pool repairs winter elections mayor bridge river floods housing transport schools"
+    tags += " parks taxes weather sport culture events"
+    prose = "The mayor said the bridge will reopen in spring, once the repairs to the river bank are finished"
+    text = "\n\n".join([ARTICLE, tags, paragraph("the bridge"), prose, "Tags", tags, tags.upper()])
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None
+    # Inside the article the line stays (edge trimming never cuts inside the kept span); a long line with
+    # commas is prose even without a full stop at its end.
+    assert cleaned.split("\n\n") == [ARTICLE, tags, paragraph("the bridge"), prose]
+    assert [(row["line"], row["rule"]) for row in audit] == [
+        ("Tags", "edge_tail"),
+        (tags, "repeated_line"),
+        (tags.upper(), "edge_tail"),
+    ]
+
+
 def test_comments_after_a_closing_line_are_trimmed_unless_closing_rules_are_emptied() -> None:
     comments = ["Great post, thanks a lot for sharing this with all of us.", "I agree with every word you wrote here."]
     text = "\n\n".join([paragraph("one"), paragraph("two"), "Leave a Reply", *comments])

@@ -27,9 +27,10 @@ Six rules decide, in this order, and the first that fires names the removal:
    which would otherwise make the page fail the whole-document repetition rules of the quality stage.
 4. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
    is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
-   terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
-   span with the highest score: a prose line scores its word count, a furniture line
-   -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
+   terminal punctuation, at least `edge_max_words` words and not one sentence or clause mark (a tag
+   cloud, a keyword list, a run of menu labels on one line), or ends in an ellipsis (a cut-off teaser).
+   The kept body is the contiguous span with the highest score: a prose line scores its word count, a
+   furniture line -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
    removed by an `edge_closing_rules` rule (comment form, log-in wall, subscription prompt)
    -edge_closing_penalty. Everything outside the span is trimmed; inside it, short lines stay: there
    they are headings and list items.
@@ -63,6 +64,8 @@ REMOVED_LINES_SCHEMA = pa.schema(
 
 _DIGIT = re.compile(r"\d")
 # A letter of any script: a word character that is neither a digit nor the underscore.
+# Sentence and clause marks of the common scripts: a long line with none of them is not prose.
+_SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
 _LETTER = re.compile(r"[^\W\d_]")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
@@ -84,7 +87,8 @@ class CleanConfig(StageConfig):
     frequent_max_share: float = Field(default=0.5, ge=0.0, le=1.0)
     """Above this share of a document's characters, frequent lines are left in (the document is a copy)."""
     edge_max_words: int = Field(default=15, ge=0)
-    """Furniture: a line with fewer words than this and no terminal punctuation."""
+    """Furniture: a line with fewer words than this and no terminal punctuation, or with at least this many
+    words and no sentence or clause mark at all (a tag cloud, a keyword list)."""
     edge_min_words: int = Field(default=3, ge=0)
     """Furniture: a line with fewer words than this, punctuation or not."""
     edge_line_penalty: float = Field(default=6.0, ge=0.0)
@@ -216,7 +220,8 @@ class Clean(GlobalStage):
             "frequent_line": f"in >= max({c.frequent_min_documents}, ceil({c.frequent_min_fraction} x documents)) "
             f"documents, unless frequent lines exceed {c.frequent_max_share:.0%} of the document",
             "edge_trim": f"furniture (< {c.edge_max_words} words without terminal punctuation, "
-            f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
+            f"< {c.edge_min_words} words, >= {c.edge_max_words} words without a sentence or clause mark, "
+            "or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
             "no_letters": "lines without a letter of any script" if c.letterless_lines else "off",
@@ -292,7 +297,9 @@ class Clean(GlobalStage):
                 return True
             if is_truncated(lines[i]):
                 return True
-            return n < c.edge_max_words and not has_terminal_punctuation(lines[i])
+            if n < c.edge_max_words:
+                return not has_terminal_punctuation(lines[i])
+            return not _SENTENCE_MARK.search(lines[i])
 
         # The kept body is the span with the largest score: prose lines add their word count, furniture
         # and lines already removed subtract `edge_line_penalty` (closing lines `edge_closing_penalty`).
