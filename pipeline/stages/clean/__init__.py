@@ -6,34 +6,34 @@ Six rules decide, in this order, and the first that fires names the removal:
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
    javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
    most its `max_words` words, so a paragraph that merely mentions cookies stays.
-1a. `no_letters`: a line without a single letter of any script (`letterless_lines`): page numbers,
+2. `no_letters`: a line without a single letter of any script (`letterless_lines`): page numbers,
    dates and times, prices, scores, separator rows, emoji and zero-width spaces. Such a line is not
    prose in any language, and it drags the whole-document rules (Gopher's alpha-word fraction and
    duplicate-line fraction, FineWeb's line punctuation) towards rejecting the article around it.
-1b. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
+3. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
    `c4_long_word` (a word over 1,000 characters), `c4_javascript` (mentions "javascript"),
    `c4_policy` (terms of use, privacy or cookie policy phrases), `c4_no_terminal_punct` (does not
    end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
-2. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
+4. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
+   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
+   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
+   the bottom, a share bar above and below the article: page furniture repeated inside one page,
+   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+5. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
    5-million-document corpus from losing every quotation found on three pages. When frequent lines
    would make up more than `frequent_max_share` of a document's characters, the document is a copy of
    another one, not a page with furniture: the rule is skipped for it and deduplication decides.
-3. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
-   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
-   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
-   the bottom, a share bar above and below the article: page furniture repeated inside one page,
-   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
-4. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+6. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
    is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
    terminal punctuation, at least `edge_max_words` words and not one sentence or clause mark (a tag
    cloud, a keyword list, a run of menu labels on one line), or ends in an ellipsis (a cut-off teaser).
    The kept body is the contiguous span with the highest score: a prose line scores its word count, a
-   furniture line -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
-   removed by an `edge_closing_rules` rule (comment form, log-in wall, subscription prompt)
-   -edge_closing_penalty. Everything outside the span is trimmed; inside it, short lines stay: there
-   they are headings and list items.
+   furniture line -edge_line_penalty/2, a very short line or one removed by rules 1-5
+   -edge_line_penalty, and one removed by an `edge_closing_rules` rule (comment form, log-in wall,
+   subscription prompt) -edge_closing_penalty. Everything outside the span is trimmed; inside it,
+   short lines stay: there they are headings and list items.
 """
 
 from __future__ import annotations
