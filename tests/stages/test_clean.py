@@ -195,6 +195,25 @@ def test_short_lines_are_trimmed_at_the_edges_and_kept_inside() -> None:
     }
 
 
+def test_a_long_line_without_any_sentence_mark_is_furniture_at_the_edges() -> None:
+    # A tag cloud or keyword list: many words, not one full stop, comma or colon. Long enough to outscore
+    # a short article when counted as prose, so it must count as furniture.
+    tags = "budget council library pool repairs winter elections mayor bridge river floods housing transport schools"
+    tags += " parks taxes weather sport culture events"
+    prose = "The mayor said the bridge will reopen in spring, once the repairs to the river bank are finished"
+    text = "\n\n".join([ARTICLE, tags, paragraph("the bridge"), prose, "Tags", tags, tags.upper()])
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None
+    # Inside the article the line stays (edge trimming never cuts inside the kept span); a long line with
+    # commas is prose even without a full stop at its end.
+    assert cleaned.split("\n\n") == [ARTICLE, tags, paragraph("the bridge"), prose]
+    assert [(row["line"], row["rule"]) for row in audit] == [
+        ("Tags", "edge_tail"),
+        (tags, "repeated_line"),
+        (tags.upper(), "edge_tail"),
+    ]
+
+
 def test_comments_after_a_closing_line_are_trimmed_unless_closing_rules_are_emptied() -> None:
     comments = ["Great post, thanks a lot for sharing this with all of us.", "I agree with every word you wrote here."]
     text = "\n\n".join([paragraph("one"), paragraph("two"), "Leave a Reply", *comments])
@@ -391,3 +410,33 @@ def test_lines_with_a_word_over_1000_characters_are_removed_by_default() -> None
     [cleaned], audit = run_clean(["\n\n".join([ARTICLE, blob, paragraph("the budget")])])
     assert cleaned is not None and blob not in cleaned
     assert [row["rule"] for row in audit] == ["c4_long_word"]
+
+
+# -- lines without letters ------------------------------------------------------------------------
+
+
+def test_lines_without_a_letter_are_removed_and_audited() -> None:
+    # Page furniture with no word in it: a date, a time table row, a rating, a separator, a lone
+    # zero-width space (invisible, yet a non-blank line to every line rule).
+    furniture = ["20.11.2019", "10:43 | 11:20", "★★★★☆", "— — —", "\u200b"]
+    kept = ["3 apples, 2 pears and 1 melon", "東京は晴れ", "Ω"]
+    text = "\n\n".join([ARTICLE, *furniture[:3], paragraph("the budget"), *kept, furniture[3], paragraph("the vote")])
+    text += "\n" + furniture[4] + "\n" + paragraph("the weather")
+    [cleaned], audit = run_clean([text])
+    assert cleaned is not None
+    assert [(row["line"], row["rule"]) for row in audit] == [(line, "no_letters") for line in furniture]
+    assert all(line in cleaned for line in kept)
+    [unchanged], audit = run_clean([text], letterless_lines=False)
+    assert unchanged is not None and all(line in unchanged for line in furniture) and audit == []
+
+
+def test_benchmark_pages_lose_page_numbers_and_slide_counters() -> None:
+    pages = json.loads((FIXTURES / "article_extraction" / "first3.json").read_text(encoding="utf-8"))
+    keys = sorted(pages)
+    cleaned, audit = run_clean([pages[k]["html_text"] for k in keys])
+    letterless = [row["line"] for row in audit if row["rule"] == "no_letters"]
+    assert "1 / 23" in letterless and "16" in letterless
+    assert not any(re.search(r"[^\W\d_]", line) for line in letterless)
+    for text in cleaned:
+        assert text is not None
+        assert all(re.search(r"[^\W\d_]", line) for line in text.split("\n") if line.strip())

@@ -1,34 +1,39 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Five rules decide, in this order, and the first that fires names the removal:
+Six rules decide, in this order, and the first that fires names the removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
    javascript warnings, lorem ipsum, navigation and author-box labels. A rule only removes lines of at
    most its `max_words` words, so a paragraph that merely mentions cookies stays.
-1b. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
+2. `no_letters`: a line without a single letter of any script (`letterless_lines`): page numbers,
+   dates and times, prices, scores, separator rows, emoji and zero-width spaces. Such a line is not
+   prose in any language, and it drags the whole-document rules (Gopher's alpha-word fraction and
+   duplicate-line fraction, FineWeb's line punctuation) towards rejecting the article around it.
+3. C4's line filters named in `c4_line_filters` (Raffel et al. 2020, tensorflow-datasets c4_utils):
    `c4_long_word` (a word over 1,000 characters), `c4_javascript` (mentions "javascript"),
    `c4_policy` (terms of use, privacy or cookie policy phrases), `c4_no_terminal_punct` (does not
    end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
-2. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
+4. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
+   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
+   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
+   the bottom, a share bar above and below the article: page furniture repeated inside one page,
+   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+5. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
    5-million-document corpus from losing every quotation found on three pages. When frequent lines
    would make up more than `frequent_max_share` of a document's characters, the document is a copy of
    another one, not a page with furniture: the rule is skipped for it and deduplication decides.
-3. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
-   least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
-   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
-   the bottom, a share bar above and below the article: page furniture repeated inside one page,
-   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
-4. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
+6. `edge_head` / `edge_tail`: menus, titles, bylines and teasers at the ends of the document. A line
    is furniture if it has fewer than `edge_min_words` words, fewer than `edge_max_words` words and no
-   terminal punctuation, or ends in an ellipsis (a cut-off teaser). The kept body is the contiguous
-   span with the highest score: a prose line scores its word count, a furniture line
-   -edge_line_penalty/2, a very short line or one removed by rules 1-2 -edge_line_penalty, and one
-   removed by an `edge_closing_rules` rule (comment form, log-in wall, subscription prompt)
-   -edge_closing_penalty. Everything outside the span is trimmed; inside it, short lines stay: there
-   they are headings and list items.
+   terminal punctuation, at least `edge_max_words` words and not one sentence or clause mark (a tag
+   cloud, a keyword list, a run of menu labels on one line), or ends in an ellipsis (a cut-off teaser).
+   The kept body is the contiguous span with the highest score: a prose line scores its word count, a
+   furniture line -edge_line_penalty/2, a very short line or one removed by rules 1-5
+   -edge_line_penalty, and one removed by an `edge_closing_rules` rule (comment form, log-in wall,
+   subscription prompt) -edge_closing_penalty. Everything outside the span is trimmed; inside it,
+   short lines stay: there they are headings and list items.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ REMOVED_LINES_SCHEMA = pa.schema(
 )
 
 _DIGIT = re.compile(r"\d")
+# A letter of any script: a word character that is neither a digit nor the underscore.
+# Sentence and clause marks of the common scripts: a long line with none of them is not prose.
+_SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
+_LETTER = re.compile(r"[^\W\d_]")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -78,7 +87,8 @@ class CleanConfig(StageConfig):
     frequent_max_share: float = Field(default=0.5, ge=0.0, le=1.0)
     """Above this share of a document's characters, frequent lines are left in (the document is a copy)."""
     edge_max_words: int = Field(default=15, ge=0)
-    """Furniture: a line with fewer words than this and no terminal punctuation."""
+    """Furniture: a line with fewer words than this and no terminal punctuation, or with at least this many
+    words and no sentence or clause mark at all (a tag cloud, a keyword list)."""
     edge_min_words: int = Field(default=3, ge=0)
     """Furniture: a line with fewer words than this, punctuation or not."""
     edge_line_penalty: float = Field(default=6.0, ge=0.0)
@@ -92,6 +102,8 @@ class CleanConfig(StageConfig):
     # the words (rule 1 handles the furniture), the last two remove headings, list items and captions.
     c4_line_filters: list[C4LineFilter] = ["c4_long_word"]
     """C4's line filters to apply (C4 itself applies all five; see the stage page)."""
+    letterless_lines: bool = True
+    """Remove lines without a single letter of any script (rule `no_letters`): numbers, dates, symbols."""
     repeat_min_chars: int = Field(default=10, ge=0)
     """Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an earlier
     one in the same document are removed; 0 turns the rule off."""
@@ -208,9 +220,11 @@ class Clean(GlobalStage):
             "frequent_line": f"in >= max({c.frequent_min_documents}, ceil({c.frequent_min_fraction} x documents)) "
             f"documents, unless frequent lines exceed {c.frequent_max_share:.0%} of the document",
             "edge_trim": f"furniture (< {c.edge_max_words} words without terminal punctuation, "
-            f"< {c.edge_min_words} words, or ending in an ellipsis) outside the best-scoring span "
+            f"< {c.edge_min_words} words, >= {c.edge_max_words} words without a sentence or clause mark, "
+            "or ending in an ellipsis) outside the best-scoring span "
             f"(prose +words, furniture -{c.edge_line_penalty:g}, lines removed by "
             f"{', '.join(c.edge_closing_rules)} -{c.edge_closing_penalty:g})",
+            "no_letters": "lines without a letter of any script" if c.letterless_lines else "off",
             "c4_line_filters": c.c4_line_filters,
             "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
             "characters (whitespace collapsed)",
@@ -255,6 +269,11 @@ class Clean(GlobalStage):
             if words[i] and self._screen(key, words[i]):
                 rules[i] = match(self._rules, key, words[i])
 
+        if c.letterless_lines:
+            for i, key in enumerate(folded):
+                if rules[i] is None and words[i] and not _LETTER.search(key):
+                    rules[i] = "no_letters"
+
         if c.c4_line_filters:
             for i, line in enumerate(lines):
                 if rules[i] is None and words[i]:
@@ -278,7 +297,9 @@ class Clean(GlobalStage):
                 return True
             if is_truncated(lines[i]):
                 return True
-            return n < c.edge_max_words and not has_terminal_punctuation(lines[i])
+            if n < c.edge_max_words:
+                return not has_terminal_punctuation(lines[i])
+            return not _SENTENCE_MARK.search(lines[i])
 
         # The kept body is the span with the largest score: prose lines add their word count, furniture
         # and lines already removed subtract `edge_line_penalty` (closing lines `edge_closing_penalty`).
