@@ -10,7 +10,7 @@ The exit codes are a public contract (docs/reliability.md): scripts and CI jobs 
 | 3 | `InputError` | the input cannot be used as configured (unreadable root, missing text field, …) |
 | 4 | `TooFewPublished` | published nothing, or less than `run.min_published_fraction` of what was read |
 | 5 | `EnvironmentFailure` | the machine refused: permission denied, disk full, output path unusable |
-| 70 | `InternalError` | an unexpected error (a bug): rerun with `--debug` for the traceback and report it |
+| 70 | `InternalError` | a bug (`StageFailed` names the stage and its plugin): rerun with `--debug` |
 | 130 | – | interrupted (SIGINT); rerun to resume |
 """
 
@@ -53,3 +53,7 @@ class InternalError(PipelineError):
     """An unexpected error, i.e. a bug in pipeline: exit 70 (EX_SOFTWARE), never 1 ("invalid")."""
 
     exit_code = 70
+
+
+class StageFailed(InternalError):
+    """A stage raised an unexpected exception: exit 70, with a line naming the stage (and its plugin)."""

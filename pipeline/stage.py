@@ -10,11 +10,15 @@ it calls `decide` once, then streams the same batches, in the same order, throug
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
+
+from pipeline.errors import PipelineError, StageFailed
 
 
 class StageConfig(BaseModel):
@@ -49,6 +53,29 @@ class Stage(ABC):
     def card_notes(self) -> dict[str, Any]:
         """Facts about this stage's run worth recording in run.json and the card (parameters, backend)."""
         return {}
+
+
+@contextmanager
+def stage_errors(stage: Stage, step: str) -> Iterator[None]:
+    """Name the stage in an unexpected exception it raises, and whose code it is (built in or a plugin).
+
+    A plugin's bug would otherwise read as "a pipeline bug" from a worker process; the traceback stays
+    on the exception chain for `--debug`. Errors that already say what to do (PipelineError) and the
+    machine's refusals (OSError, MemoryError: exit 5) pass through unchanged.
+    """
+    try:
+        yield
+    except (PipelineError, OSError, MemoryError):
+        raise
+    except Exception as exc:
+        module = type(stage).__module__
+        plugin = not (module == "pipeline" or module.startswith("pipeline."))
+        what = f"stage {stage.name}" + (f" (plugin {module}:{type(stage).__qualname__})" if plugin else "")
+        whose = "a bug in the plugin: report it to its authors" if plugin else "a pipeline bug: report it"
+        message = " ".join(str(exc).split())[:300]
+        raise StageFailed(
+            f"{what} raised {type(exc).__name__} in {step}: {message} ({whose}; rerun with --debug for the traceback)"
+        ) from exc
 
 
 class MapStage(Stage):

@@ -230,6 +230,39 @@ def test_module_class_plugin_runs_in_workers_without_an_entry_point(tmp_path: Pa
     assert "| `loud` |" in card and "`exclamations`" in card
 
 
+def test_a_plugin_that_raises_in_a_worker_is_named_in_one_line(tmp_path: Path) -> None:
+    inputs = _corpus(tmp_path / "raw")
+    write(
+        tmp_path / "mods" / "buggy_local.py",
+        textwrap.dedent(
+            """
+            from pipeline import map_stage
+
+            @map_stage
+            def buggy(record):
+                raise KeyError("no such field: body")
+            """
+        ),
+    )
+    config = write(
+        tmp_path / "pipeline.toml",
+        f'[run]\ninput = "{inputs}"\noutput = "{tmp_path / "out"}"\nstages = ["buggy_local:buggy"]\nworkers = 2\n',
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--config", str(config), "--quiet"],
+        env=_env(tmp_path / "mods"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 70
+    assert "Traceback" not in done.stderr
+    assert (
+        "pipeline: error: stage buggy (plugin buggy_local:buggy) raised KeyError in process: 'no such field: body' "
+        "(a bug in the plugin: report it to its authors; rerun with --debug for the traceback)"
+    ) in done.stderr
+
+
 def _installed_example() -> bool:
     return any(p.name == "no_shouting" for p in metadata.entry_points(group="pipeline.stages"))
 

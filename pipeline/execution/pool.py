@@ -34,7 +34,7 @@ from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context
 from pipeline.execution.workdir import read_kept, shard_facts, write_shard
-from pipeline.stage import GlobalStage, MapStage, Stage
+from pipeline.stage import GlobalStage, MapStage, Stage, stage_errors
 
 # The plan of the process: set once per worker by the initializer, or to the main plan when inline.
 _PLAN: Plan | None = None
@@ -125,7 +125,8 @@ def run_map(stages: list[Stage], stage_indices: tuple[int, ...], batch: pa.Recor
             batch = None
             continue
         start = time.perf_counter()
-        result = stage.process(batch)
+        with stage_errors(stage, "process"):
+            result = stage.process(batch)
         seconds = time.perf_counter() - start
         tallies.append(stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch)))
         ledger.append(result.rejected)
@@ -140,7 +141,8 @@ def run_apply(stage: GlobalStage, batch: pa.RecordBatch | None) -> ShardOutput:
     if batch is None or not batch.num_rows:
         return ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]})
     start = time.perf_counter()
-    result = stage.apply(batch)
+    with stage_errors(stage, "apply"):
+        result = stage.apply(batch)
     seconds = time.perf_counter() - start
     facts = {"stages": [stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))]}
     side = {name: [table] for name, table in result.side.items()}
@@ -188,7 +190,8 @@ def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int,
     if batch is None or not batch.num_rows:
         return None, 0, 0.0
     start = time.perf_counter()
-    prepared = stage.prepare(batch)
+    with stage_errors(stage, "prepare"):
+        prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start
 
 

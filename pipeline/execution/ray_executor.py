@@ -38,7 +38,7 @@ from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.pool import IN_FLIGHT_PER_WORKER, ShardOutput, apply_in_order, commit, run_map
 from pipeline.execution.workdir import read_kept, shard_facts
-from pipeline.stage import GlobalStage
+from pipeline.stage import GlobalStage, stage_errors
 
 # Plans built in this Ray worker process, by config: a worker serves many tasks of the same run.
 _PLANS: dict[str, Plan] = {}
@@ -69,7 +69,8 @@ def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, in
     stage = _plan_for(config).stages[stage_index]
     assert isinstance(stage, GlobalStage)
     start = time.perf_counter()
-    prepared = stage.prepare(batch)
+    with stage_errors(stage, "prepare"):
+        prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
 
 

@@ -54,7 +54,7 @@ from pipeline.publish.card import StageCount
 from pipeline.publish.dataset import DatasetWriter, RunFacts
 from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
-from pipeline.stage import GlobalStage
+from pipeline.stage import GlobalStage, stage_errors
 from pipeline.stages import stage_version
 from pipeline.validate import validate_folder
 
@@ -473,12 +473,14 @@ class Runner:
             if rows:
                 batch = read_kept(source, shard)
                 start = time.perf_counter()
-                stage.collect(batch, prepared)
+                with stage_errors(stage, "collect"):
+                    stage.collect(batch, prepared)
                 collect_seconds += time.perf_counter() - start
             progress.update(rows, 0, 0)
         progress.close()
         start = time.perf_counter()
-        stage.decide()
+        with stage_errors(stage, "decide"):
+            stage.decide()
         decide_seconds = time.perf_counter() - start
         progress = self.progress.step(f"{stage.name} (pass 2)", total)
         for facts in executor.apply(stage, source, target, range(shards)):
