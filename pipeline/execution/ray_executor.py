@@ -5,8 +5,12 @@ global stages' central state, exactly as with the local executor. For each shard
 from the work folder and submits a task with it; Ray moves the batch through its object store to
 whichever node has a free CPU, the task runs the pure per-batch function (`run_map` or a global
 stage's `prepare`), and the result comes back to the driver, which commits it to the work folder in
-shard order. A global stage's `collect`, `decide` and `apply` run in the driver, as locally: the
-stage contract lets `apply` rely on seeing the batches in pass-1 order. So:
+shard order. A global stage's `collect` and `decide` run in the driver, as locally. Its `apply` runs
+as tasks on the nodes again when the stage can start pass 2 at any shard (`apply_in_workers`:
+`clean`, `dedup_near`): the decided stage goes into the object store once (`ray.put`), each worker
+unpickles it once, and each task is told where its shard starts (`seek`), as in the local pool.
+Other stages' `apply` runs in the driver, where the contract lets it see the batches in pass-1
+order. So:
 
 - the nodes need no shared filesystem: only the driver reads and writes the work folder;
 - a task is a pure function of its arguments, so Ray may rerun it anywhere (a node lost mid-task:
@@ -36,7 +40,16 @@ from pipeline.config import Config
 from pipeline.errors import EnvironmentFailure, UsageError
 from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
-from pipeline.execution.pool import IN_FLIGHT_PER_WORKER, ShardOutput, apply_in_order, commit, run_map
+from pipeline.execution.pool import (
+    EMPTY_FACTS,
+    IN_FLIGHT_PER_WORKER,
+    ShardOutput,
+    apply_in_order,
+    commit,
+    run_apply,
+    run_map,
+    shard_positions,
+)
 from pipeline.execution.workdir import read_kept, shard_facts
 from pipeline.stage import GlobalStage
 
@@ -71,6 +84,28 @@ def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, in
     start = time.perf_counter()
     prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
+
+
+# The decided global stage this Ray worker has deserialized, by object id: the driver puts it into the
+# object store once per step, and each worker unpickles it once, not once per task.
+_DECIDED: dict[str, GlobalStage] = {}
+
+
+def _apply_task(decided: list[Any], position: int, batch: Any) -> tuple[ShardOutput, str]:
+    """Pass 2 of a stage whose apply can start at any shard, told where the shard starts (`seek`).
+
+    `decided` holds the stage's object reference inside a list, so Ray passes the reference instead
+    of resolving (and unpickling) the object for every task.
+    """
+    import ray
+
+    ref = decided[0]
+    if ref.hex() not in _DECIDED:
+        _DECIDED.clear()  # one global step at a time: drop the previous step's state
+        _DECIDED[ref.hex()] = ray.get(ref)
+    stage = _DECIDED[ref.hex()]
+    stage.seek(position)
+    return run_apply(stage, batch), _node_id()
 
 
 def _cluster_address(address: str) -> str:
@@ -156,9 +191,12 @@ class RayExecutor(Executor):
         self.nodes = len([n for n in ray.nodes() if n.get("Alive")])
         self.slots = max(1, min(workers, cpus) if workers else cpus)
         self._config = ray.put(config)
-        task = ray.remote(num_cpus=1, max_retries=settings.max_retries)
+        # SPREAD: tasks go round the nodes rather than filling the driver's node first (Ray's default
+        # prefers the local node while it has a free CPU, so short tasks such as apply rarely left it).
+        task = ray.remote(num_cpus=1, max_retries=settings.max_retries, scheduling_strategy="SPREAD")
         self._map = task(_map_task)
         self._prepare = task(_prepare_task)
+        self._apply = task(_apply_task)
         # Every node that ran a shard, for the log (run.json records them per shard).
         self.nodes_used: set[str] = set()
 
@@ -223,8 +261,31 @@ class RayExecutor(Executor):
         return self._ordered(jobs())
 
     def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
-        # In the driver, as locally: the stage contract gives apply the batches in pass-1 order.
-        return apply_in_order(stage, source, target, shards, f"{_node_id()} (driver)")
+        if not stage.apply_in_workers:
+            # In the driver, as locally: the stage's apply relies on seeing the batches in pass-1 order.
+            return apply_in_order(stage, source, target, shards, f"{_node_id()} (driver)")
+        return self._apply_on_nodes(stage, source, target, list(shards))
+
+    def _apply_on_nodes(
+        self, stage: GlobalStage, source: Path, target: Path, shards: list[int]
+    ) -> Iterator[ShardFacts]:
+        """Pass 2 as tasks on every node, as the local pool does it: the decided stage is shipped once
+        (`ray.put`), each task is told where its shard starts, the driver commits in shard order."""
+        decided = [self._ray.put(stage)]
+        driver = f"{_node_id()} (driver)"
+        positions = shard_positions(source, shards)
+
+        def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
+            for shard in shards:
+                batch = read_kept(source, shard)
+                if batch is None or not batch.num_rows:
+                    empty = ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]})
+                    yield None, lambda _, shard=shard, empty=empty: commit(target, shard, empty, driver)
+                    continue
+                yield self._apply.remote(decided, positions[shard], batch), self._committer(target, shard)
+
+        # Once this generator ends, no reference to the stage is left and the object store frees it.
+        return self._ordered(jobs())
 
     def close(self) -> None:
         if self._owns_connection and self._ray.is_initialized():

@@ -72,10 +72,17 @@ def test_ray_run_from_s3_to_s3_publishes_the_local_bytes_with_both_nodes_working
 
     fetched = download(f"{base}/dist", tmp_path / "fetched")
     assert published_bytes(fetched / "ds", fetched / "ds.report") == local_run
-    # Map stages and global stages' prepare ran as tasks on both nodes; apply in the driver.
-    nodes = _nodes(fetched / "ds.report" / "run.json")
+    # Map stages and global stages' prepare ran as tasks on both nodes.
+    run_json = fetched / "ds.report" / "run.json"
+    nodes = _nodes(run_json)
     tasks = {n for n in nodes if not n.endswith(" (driver)")}
     assert tasks == set(ray_cluster.node_ids), (tasks, ray_cluster.node_ids)
+    # clean's and dedup_near's apply (pass 2) ran as tasks on both nodes too, not in the driver.
+    shard_nodes = json.loads(run_json.read_text())["execution"]["shard_nodes"]
+    for step in ("clean", "dedup_near"):
+        # (A shard that came to the step empty is committed by the driver without a task.)
+        on_nodes = {n for n in shard_nodes[step] if not n.endswith(" (driver)")}
+        assert on_nodes == set(ray_cluster.node_ids), (step, shard_nodes[step])
 
 
 def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
