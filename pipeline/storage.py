@@ -69,8 +69,25 @@ def open_url(url: str) -> tuple[Any, str]:
     return fs, path.rstrip("/")
 
 
+def work_location(url: str) -> Any:
+    """The work folder at a URL, as a `upath.UPath` (a pathlib-like path on fsspec storage).
+
+    universal-pathlib comes with the storage extras; it is imported only for a URL work folder.
+    """
+    open_url(url)  # the one-line error when the protocol's filesystem is missing or the URL is bad
+    try:
+        from upath import UPath
+    except ImportError:
+        raise EnvironmentFailure(
+            f"run.work_dir {url}: a work folder at a URL needs universal-pathlib; "
+            "install it with: pip install 'pipeline-datasets[s3]' (or [gcs], [azure])"
+        ) from None
+    return UPath(url.rstrip("/"))
+
+
 def _describe(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _fingerprint(info: dict[str, Any]) -> str:
@@ -94,8 +111,12 @@ def stage_input(url: str, folder: Path) -> Path:
         listing = {root: fs.info(root)} if single else fs.find(root, detail=True)
     except InputError:
         raise
-    except (OSError, PermissionError) as exc:
-        raise InputError(f"input {url}: cannot list it: {_describe(exc)}") from None
+    # A remote store fails in its client's own exception types (httpx, botocore, aiohttp, ...).
+    except Exception as exc:
+        raise InputError(
+            f"input {url}: cannot list it: {_describe(exc)}; check the network, the URL and the credentials in "
+            "the environment"
+        ) from None
     folder.mkdir(parents=True, exist_ok=True)
     index_path = folder.parent / f"{folder.name}.index.json"
     index: dict[str, Any] = json.loads(index_path.read_text()) if index_path.exists() else {}
@@ -117,7 +138,7 @@ def stage_input(url: str, folder: Path) -> Path:
             with fs.open(path, "rb") as source, partial.open("wb") as sink:
                 while chunk := source.read(_CHUNK):
                     sink.write(chunk)
-        except OSError as exc:
+        except Exception as exc:  # the client's own types, as above
             partial.unlink(missing_ok=True)
             raise InputError(f"input {url}: cannot read {relative}: {_describe(exc)}") from None
         partial.replace(target)
@@ -176,7 +197,7 @@ def publish_tree(local: dict[str, Path], url: str) -> dict[str, str]:
                 f.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
             fs.invalidate_cache()
             published[name] = f"{url.rstrip('/')}/{name}"
-    except (OSError, PermissionError) as exc:
+    except Exception as exc:  # the client's own types, as in stage_input
         raise EnvironmentFailure(
             f"output {url}: cannot write: {_describe(exc)}; check the URL and the credentials in the environment "
             "(the previous version, if any, is unchanged unless the error came during the final copy)"

@@ -17,6 +17,7 @@ import os
 import pickle
 import platform
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -34,7 +35,7 @@ from pipeline.config import Config
 from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context
-from pipeline.execution.workdir import read_kept, shard_facts, write_shard
+from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage, Stage
 
 # The plan of the process: set once per worker by the initializer, or to the main plan when inline.
@@ -286,13 +287,14 @@ class LocalExecutor(Executor):
     ) -> Iterator[ShardFacts]:
         """Pass 2 on the workers, for stages whose apply can start at any shard (`seek`): each worker
         loads the decided stage once from a pickle in the step's folder."""
-        decided = target / "decided.pickle"
-        with decided.open("wb") as f:
-            pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
-        positions = shard_positions(source, shards)
-        tasks = ((str(decided), source, target, shard, positions[shard]) for shard in shards)
-        yield from self.ordered(apply_shard, tasks)
-        decided.unlink()
+        # The workers are on this machine: the pickle is a local file, even for a work folder at a URL.
+        with tempfile.TemporaryDirectory(prefix="pipeline-decided-", dir=None if is_remote(target) else target) as tmp:
+            decided = Path(tmp) / "decided.pickle"
+            with decided.open("wb") as f:
+                pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
+            positions = shard_positions(source, shards)
+            tasks = ((str(decided), source, target, shard, positions[shard]) for shard in shards)
+            yield from self.ordered(apply_shard, tasks)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -33,8 +33,11 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from pipeline.config import Config
 from pipeline.errors import EnvironmentFailure, UsageError
@@ -50,7 +53,7 @@ from pipeline.execution.pool import (
     run_map,
     shard_positions,
 )
-from pipeline.execution.workdir import read_kept, shard_facts
+from pipeline.execution.workdir import is_remote, read_kept, shard_facts
 from pipeline.stage import GlobalStage
 
 # Plans built in this Ray worker process, by config: a worker serves many tasks of the same run.
@@ -71,16 +74,43 @@ def _node_id() -> str:
     return ray.get_runtime_context().get_node_id()
 
 
+@dataclass(frozen=True)
+class _Shard:
+    """A shard of a work folder on storage every node sees (a URL): the task reads or commits it
+    itself, instead of the driver sending the batch or committing the result."""
+
+    folder: Any
+    number: int
+
+
+def _load(batch: Any) -> pa.RecordBatch | None:
+    return read_kept(batch.folder, batch.number) if isinstance(batch, _Shard) else batch
+
+
+def _deliver(output: ShardOutput, target: _Shard | None) -> tuple[ShardOutput | ShardFacts, str]:
+    """The task's result for the driver: the output to commit, or, on shared storage, the facts of the
+    shard the task committed (its marker written last, as by the driver)."""
+    node = _node_id()
+    if target is None:
+        return output, node
+    return commit(target.folder, target.number, output, node), node
+
+
 # The task bodies: module-level, so Ray pickles them by reference and workers import this module.
 
 
-def _map_task(config: Config, stage_indices: tuple[int, ...], batch: Any) -> tuple[ShardOutput, str]:
-    return run_map(_plan_for(config).stages, stage_indices, batch), _node_id()
+def _map_task(
+    config: Config, stage_indices: tuple[int, ...], batch: Any, target: _Shard | None = None
+) -> tuple[ShardOutput | ShardFacts, str]:
+    return _deliver(run_map(_plan_for(config).stages, stage_indices, _load(batch)), target)
 
 
 def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, int, float, str]:
     stage = _plan_for(config).stages[stage_index]
     assert isinstance(stage, GlobalStage)
+    batch = _load(batch)
+    if batch is None or not batch.num_rows:
+        return None, 0, 0.0, _node_id()
     start = time.perf_counter()
     prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
@@ -91,7 +121,9 @@ def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, in
 _DECIDED: dict[str, GlobalStage] = {}
 
 
-def _apply_task(decided: list[Any], position: int, batch: Any) -> tuple[ShardOutput, str]:
+def _apply_task(
+    decided: list[Any], position: int, batch: Any, target: _Shard | None = None
+) -> tuple[ShardOutput | ShardFacts, str]:
     """Pass 2 of a stage whose apply can start at any shard, told where the shard starts (`seek`).
 
     `decided` holds the stage's object reference inside a list, so Ray passes the reference instead
@@ -99,13 +131,16 @@ def _apply_task(decided: list[Any], position: int, batch: Any) -> tuple[ShardOut
     """
     import ray
 
+    batch = _load(batch)
+    if batch is None or not batch.num_rows:
+        return _deliver(ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]}), target)
     ref = decided[0]
     if ref.hex() not in _DECIDED:
         _DECIDED.clear()  # one global step at a time: drop the previous step's state
         _DECIDED[ref.hex()] = ray.get(ref)
     stage = _DECIDED[ref.hex()]
     stage.seek(position)
-    return run_apply(stage, batch), _node_id()
+    return _deliver(run_apply(stage, batch), target)
 
 
 def _cluster_address(address: str) -> str:
@@ -222,16 +257,26 @@ class RayExecutor(Executor):
     def _finish(self, ref: Any, finish: Callable[[Any], Any]) -> Any:
         return finish(None if ref is None else self._ray.get(ref))
 
-    def _committer(self, target: Path, shard: int) -> Callable[[Any], ShardFacts]:
-        def finish(result: tuple[ShardOutput, str]) -> ShardFacts:
+    def _committer(self, target: Any, shard: int) -> Callable[[Any], ShardFacts]:
+        def finish(result: tuple[ShardOutput | ShardFacts, str]) -> ShardFacts:
             output, node = result
             self.nodes_used.add(node)
-            return commit(target, shard, output, node)
+            if isinstance(output, ShardOutput):
+                return commit(target, shard, output, node)
+            return output  # committed by the task, on shared storage
 
         return finish
 
+    @staticmethod
+    def _shard_args(source: Any, target: Any, shard: int) -> tuple[Any, _Shard | None]:
+        """(batch, target) for a task: on a work folder every node sees, where to read and commit;
+        else the batch itself, read by the driver, and no target (the driver commits)."""
+        if is_remote(source):
+            return _Shard(source, shard), _Shard(target, shard)
+        return read_kept(source, shard), None
+
     def map_step(
-        self, stage_indices: tuple[int, ...], source: Path, target: Path, shards: Iterable[int]
+        self, stage_indices: tuple[int, ...], source: Any, target: Any, shards: Iterable[int]
     ) -> Iterator[ShardFacts]:
         def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
             for shard in shards:
@@ -239,12 +284,13 @@ class RayExecutor(Executor):
                 if existing is not None:  # committed before an interruption: not redone
                     yield None, lambda _, facts=existing: facts
                     continue
-                ref = self._map.remote(self._config, stage_indices, read_kept(source, shard))
+                batch, where = self._shard_args(source, target, shard)
+                ref = self._map.remote(self._config, stage_indices, batch, where)
                 yield ref, self._committer(target, shard)
 
         return self._ordered(jobs())
 
-    def prepare(self, stage_index: int, source: Path, shards: Iterable[int]) -> Iterator[tuple[Any, int, float]]:
+    def prepare(self, stage_index: int, source: Any, shards: Iterable[int]) -> Iterator[tuple[Any, int, float]]:
         def finish(result: tuple[Any, int, float, str]) -> tuple[Any, int, float]:
             prepared, rows, seconds, node = result
             self.nodes_used.add(node)
@@ -252,6 +298,12 @@ class RayExecutor(Executor):
 
         def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
             for shard in shards:
+                if is_remote(source):
+                    if not (shard_facts(source, shard) or {}).get("rows"):
+                        yield None, lambda _: (None, 0, 0.0)
+                        continue
+                    yield self._prepare.remote(self._config, stage_index, _Shard(source, shard)), finish
+                    continue
                 batch = read_kept(source, shard)
                 if batch is None or not batch.num_rows:
                     yield None, lambda _: (None, 0, 0.0)
@@ -260,15 +312,13 @@ class RayExecutor(Executor):
 
         return self._ordered(jobs())
 
-    def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
+    def apply(self, stage: GlobalStage, source: Any, target: Any, shards: Iterable[int]) -> Iterator[ShardFacts]:
         if not stage.apply_in_workers:
             # In the driver, as locally: the stage's apply relies on seeing the batches in pass-1 order.
             return apply_in_order(stage, source, target, shards, f"{_node_id()} (driver)")
         return self._apply_on_nodes(stage, source, target, list(shards))
 
-    def _apply_on_nodes(
-        self, stage: GlobalStage, source: Path, target: Path, shards: list[int]
-    ) -> Iterator[ShardFacts]:
+    def _apply_on_nodes(self, stage: GlobalStage, source: Any, target: Any, shards: list[int]) -> Iterator[ShardFacts]:
         """Pass 2 as tasks on every node, as the local pool does it: the decided stage is shipped once
         (`ray.put`), each task is told where its shard starts, the driver commits in shard order."""
         decided = [self._ray.put(stage)]
@@ -277,12 +327,12 @@ class RayExecutor(Executor):
 
         def jobs() -> Iterator[tuple[Any, Callable[[Any], Any]]]:
             for shard in shards:
-                batch = read_kept(source, shard)
-                if batch is None or not batch.num_rows:
+                if not (shard_facts(source, shard) or {}).get("rows"):
                     empty = ShardOutput(None, [], {}, {"stages": [EMPTY_FACTS]})
                     yield None, lambda _, shard=shard, empty=empty: commit(target, shard, empty, driver)
                     continue
-                yield self._apply.remote(decided, positions[shard], batch), self._committer(target, shard)
+                batch, where = self._shard_args(source, target, shard)
+                yield self._apply.remote(decided, positions[shard], batch, where), self._committer(target, shard)
 
         # Once this generator ends, no reference to the stage is left and the object store frees it.
         return self._ordered(jobs())
