@@ -202,7 +202,7 @@ class WorkDir:
     def _entries(self) -> list[Any]:
         try:
             return sorted(self.root.iterdir(), key=lambda p: p.name)
-        except FileNotFoundError:  # an object store has no empty folders
+        except (FileNotFoundError, NotADirectoryError):  # an object store has no empty folders
             return []
 
     def step(self, index: int, step: Step) -> Any:
