@@ -106,8 +106,11 @@ class RayCluster:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[RayCluster]:
-    """A head node and a second node, 1 CPU each, every process on 127.0.0.1, in a child process."""
+def ray_cluster(s3_server: str) -> Iterator[RayCluster]:
+    """A head node and a second node, 1 CPU each, every process on 127.0.0.1, in a child process.
+
+    Started after the S3 server: its nodes' workers read the AWS_* variables from their environment,
+    as on a real cluster, when tasks read and write a work folder in the bucket."""
     pytest.importorskip("ray")
     with pytest.MonkeyPatch.context() as patch:
         # Ray otherwise advertises (and resolves "127.0.0.1" to) the machine's network address; the

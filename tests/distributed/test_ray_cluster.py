@@ -28,7 +28,7 @@ def local_run(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return published_bytes(result.dataset, result.report)
 
 
-def _command(source: Path | str, output: Path | str, address: str, work: Path) -> list[str]:
+def _command(source: Path | str, output: Path | str, address: str, work: Path | str) -> list[str]:
     """`python -m pipeline run --executor ray` against the test cluster."""
     return [
         sys.executable,
@@ -83,6 +83,41 @@ def test_ray_run_from_s3_to_s3_publishes_the_local_bytes_with_both_nodes_working
         # (A shard that came to the step empty is committed by the driver without a task.)
         on_nodes = {n for n in shard_nodes[step] if not n.endswith(" (driver)")}
         assert on_nodes == set(ray_cluster.node_ids), (step, shard_nodes[step])
+
+
+def test_a_work_folder_in_the_bucket_is_read_and_written_by_the_tasks_on_both_nodes(
+    ray_cluster: Any, s3_server: str, corpus: Path, local_run: dict[str, bytes], tmp_path: Path
+):
+    """The nodes share no disk here but the bucket: each task reads its input shard from the work
+    folder in the bucket and commits its output shard there itself; the driver only reads markers."""
+    base = f"s3://{BUCKET}/ray-work"
+    upload(corpus, f"{base}/raw")
+    work = f"{base}/work/ds"
+    # Every step kept after success, so the test can read the markers the tasks wrote.
+    command = [
+        *_command(f"{base}/raw", f"{base}/dist", ray_cluster.address, work),
+        "--set",
+        'run.keep_work_steps="all"',
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    fetched = download(f"{base}/dist", tmp_path / "fetched")
+    assert published_bytes(fetched / "ds", fetched / "ds.report") == local_run
+    run = json.loads((fetched / "ds.report" / "run.json").read_text())
+    assert run["execution"]["work_folder"] == work
+    shard_nodes = run["execution"]["shard_nodes"]
+    first_map_step = next(iter(shard_nodes))
+    for step in (first_map_step, "clean", "dedup_near"):
+        on_nodes = {n for n in shard_nodes[step] if not n.endswith(" (driver)")}
+        assert on_nodes == set(ray_cluster.node_ids), (step, shard_nodes[step])
+    # The markers in the bucket were written by the tasks, each naming its node.
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(work)
+    fs.invalidate_cache()
+    markers = [json.loads(fs.cat(p)) for p in fs.glob(f"{root}/*-clean-*/0000*.json")]
+    assert markers and {m["node"] for m in markers if not m["node"].endswith(" (driver)")} == set(ray_cluster.node_ids)
 
 
 def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
