@@ -40,13 +40,19 @@ def test_s3_input_and_output_publish_the_same_bytes_as_a_local_run(s3_server: st
     assert (fetched / "ds" / "README.md").read_bytes() == (local.dataset / "README.md").read_bytes()
     run = json.loads((fetched / "ds.report" / "run.json").read_text())
     assert run["input_root"] == f"{base}/raw"
-    # Nothing temporary is left, and the manifest lists every published file with its checksum.
-    assert not [p for p in fetched.iterdir() if p.name.startswith(".")]
+    # Beside the dataset, only the version prefixes; the manifest names the one version there and
+    # lists every published file with its checksum, in the folder and under the version prefix.
+    assert sorted(p.name for p in fetched.iterdir() if p.name.startswith(".")) == [
+        ".ds.report.versions",
+        ".ds.versions",
+    ]
     manifest = json.loads((fetched / "ds.manifest.json").read_text())
+    assert [p.name for p in (fetched / ".ds.versions").iterdir()] == [manifest["version"]]
     files = sorted(p.relative_to(fetched / "ds").as_posix() for p in (fetched / "ds").rglob("*") if p.is_file())
     assert sorted(manifest["files"]) == files
     for rel, digest in manifest["files"].items():
         assert hashlib.sha256((fetched / "ds" / rel).read_bytes()).hexdigest() == digest
+        assert hashlib.sha256((fetched / manifest["prefix"] / rel).read_bytes()).hexdigest() == digest
 
     # A rerun reuses the copied input and every step, and publishes the same bytes again.
     again = Runner(config).run()
@@ -62,13 +68,16 @@ def test_publishing_again_replaces_the_previous_version_file_for_file(s3_server:
     write(first / "data" / "train-00001-of-00002.parquet", b"old 1")
     write(first / "README.md", "old card")
     storage.publish_tree({"ds": first}, url)
+    v1 = storage.published_files(url, "ds")
     second = tmp_path / "v2"
     write(second / "data" / "train-00000-of-00001.parquet", b"new")
     write(second / "README.md", "new card")
     storage.publish_tree({"ds": second}, url)
 
     fetched = download(url, tmp_path / "fetched")
-    assert sorted(p.relative_to(fetched).as_posix() for p in fetched.rglob("*") if p.is_file()) == [
+    assert sorted(
+        p.relative_to(fetched).as_posix() for p in fetched.rglob("*") if p.is_file() and ".ds.versions" not in p.parts
+    ) == [
         "ds.manifest.json",
         "ds/README.md",
         "ds/data/train-00000-of-00001.parquet",
@@ -78,6 +87,17 @@ def test_publishing_again_replaces_the_previous_version_file_for_file(s3_server:
         "README.md",
         "data/train-00000-of-00001.parquet",
     ]
+    # Through the manifest: exactly the new version's files, under a prefix no later upload changes;
+    # the previous version stays readable until the next publish, and then goes.
+    v2 = storage.published_files(url, "ds")
+    assert sorted(v2) == ["README.md", "data/train-00000-of-00001.parquet"]
+    fs, _ = storage.open_url(url)
+    assert fs.cat_file(v2["README.md"]) == b"new card"
+    assert fs.cat_file(v1["README.md"]) == b"old card"
+    storage.publish_tree({"ds": second}, url)
+    fs.invalidate_cache()
+    assert not fs.exists(v1["README.md"]) and fs.cat_file(v2["README.md"]) == b"new card"
+    assert len(fs.ls(f"{BUCKET}/replace/.ds.versions")) == 2
 
 
 def test_a_missing_input_url_is_one_clear_input_error(s3_server: str, tmp_path: Path):
