@@ -150,3 +150,43 @@ def test_losing_a_worker_node_mid_run_still_publishes_the_same_bytes(
     assert driver.returncode == 0, stderr[-3000:]
     assert killed, "the run finished before the node could be removed"
     assert published_bytes(tmp_path / "out" / "ds", tmp_path / "out" / "ds.report") == local_run
+
+
+def test_a_ray_driver_killed_mid_run_resumes_from_the_work_folder_in_the_bucket(
+    ray_cluster: Any, s3_server: str, corpus: Path, local_run: dict[str, bytes], tmp_path: Path
+):
+    """SIGKILL the driver once the first map step has committed shards in the bucket; the same
+    command again resumes: the committed shards are not redone, and the bytes are the local run's."""
+    import fsspec
+
+    work = f"s3://{BUCKET}/ray-resume/work/ds"
+    command = [*_command(corpus, tmp_path / "out", ray_cluster.address, work), "--set", 'run.keep_work_steps="all"']
+    fs, root = fsspec.core.url_to_fs(work)
+
+    def committed() -> dict[str, str]:
+        fs.invalidate_cache()
+        return {p: fs.info(p)["ETag"] for p in fs.glob(f"{root}/01-*/0000*.json")}
+
+    log = (tmp_path / "driver.log").open("wb")  # a file, not a pipe: nothing waits on it
+    driver = subprocess.Popen(command, stdout=log, stderr=log)
+    before: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 300
+        while driver.poll() is None and time.monotonic() < deadline:
+            before = committed()
+            if len(before) >= 2:
+                driver.kill()
+                break
+            time.sleep(0.1)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+        driver.wait()
+        log.close()
+    assert driver.returncode == -9, "the run ended before it could be killed: " + (tmp_path / "driver.log").read_text()
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert published_bytes(tmp_path / "out" / "ds", tmp_path / "out" / "ds.report") == local_run
+    after = committed()
+    assert {p: after[p] for p in before} == before
