@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FIXTURES, english_corpus, write
+from helpers import FIXTURES, REPO, english_corpus, write
 
 BUCKET = "pipeline-data"
 
@@ -49,6 +49,17 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = (folder / "english" / "docs.jsonl").read_text().splitlines()
     write(folder / "english" / "again.jsonl", "\n".join(d.replace('"doc-', '"again-') for d in docs[:20]) + "\n")
     return folder
+
+
+def config_copy(folder: Path) -> Path:
+    """The repository's config (and the schema it names) copied into `folder`.
+
+    With the output and the work folder both at URLs, the dataset is built beside the config file
+    (`.pipeline-work/NAME`): a copy in a test's folder keeps that out of the repository.
+    """
+    shutil.copytree(REPO / "schemas", folder / "schemas")
+    shutil.copy(REPO / "pipeline.toml", folder / "pipeline.toml")
+    return folder / "pipeline.toml"
 
 
 def upload(folder: Path, url: str) -> None:

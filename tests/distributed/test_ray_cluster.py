@@ -14,7 +14,7 @@ from helpers import REPO, make_config
 
 from pipeline.execution.runner import Runner
 
-from .conftest import BUCKET, download, published_bytes, upload
+from .conftest import BUCKET, config_copy, download, published_bytes, upload
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,9 @@ def local_run(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return published_bytes(result.dataset, result.report)
 
 
-def _command(source: Path | str, output: Path | str, address: str, work: Path | str) -> list[str]:
+def _command(
+    source: Path | str, output: Path | str, address: str, work: Path | str, config: Path = REPO / "pipeline.toml"
+) -> list[str]:
     """`python -m pipeline run --executor ray` against the test cluster."""
     return [
         sys.executable,
@@ -36,7 +38,7 @@ def _command(source: Path | str, output: Path | str, address: str, work: Path | 
         "pipeline",
         "run",
         "--config",
-        str(REPO / "pipeline.toml"),
+        str(config),
         "--input",
         str(source),
         "--output",
@@ -94,10 +96,10 @@ def test_a_work_folder_in_the_bucket_is_read_and_written_by_the_tasks_on_both_no
     upload(corpus, f"{base}/raw")
     work = f"{base}/work/ds"
     # Every step kept after success, so the test can read the markers the tasks wrote.
+    config = config_copy(tmp_path)  # the dataset is built beside it, not in the repository
     command = [
-        *_command(f"{base}/raw", f"{base}/dist", ray_cluster.address, work),
-        "--set",
-        'run.keep_work_steps="all"',
+        *_command(f"{base}/raw", f"{base}/dist", ray_cluster.address, work, config),
+        *("--set", 'run.keep_work_steps="all"'),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -13,12 +13,13 @@ import pytest
 from helpers import FIXTURES, REPO, make_config, write
 
 from pipeline import storage
+from pipeline.config import load_config
 from pipeline.errors import EnvironmentFailure, InputError
 from pipeline.execution.executor import open_executor
 from pipeline.execution.plan import build_plan
 from pipeline.execution.runner import Runner
 
-from .conftest import BUCKET, download, published_bytes, upload
+from .conftest import BUCKET, config_copy, download, published_bytes, upload
 
 
 def test_s3_input_and_output_publish_the_same_bytes_as_a_local_run(s3_server: str, corpus: Path, tmp_path: Path):
@@ -224,13 +225,17 @@ def test_a_memory_url_work_folder_input_and_output_go_through_the_same_code(corp
     sets = ["run.batch_size=10", "run.workers=1"]
     local = Runner(make_config(corpus, tmp_path / "local", "ds", sets)).run()
     upload(corpus, "memory://h15/raw")
-    config = make_config("memory://h15/raw", "memory://h15/dist", "ds", [*sets, 'run.work_dir="memory://h15/work/ds"'])
+    config_file = config_copy(tmp_path)  # the dataset is built beside it, not in the repository
+    sets = [*sets, 'run.input="memory://h15/raw"', 'run.output="memory://h15/dist"', 'run.name="ds"']
+    config = load_config(config_file, [*sets, 'run.work_dir="memory://h15/work/ds"'])
+
     try:
         remote = Runner(config).run()
         assert remote.published_url == "memory://h15/dist/ds"
         fetched = download("memory://h15/dist", tmp_path / "fetched")
         assert published_bytes(fetched / "ds", fetched / "ds.report") == published_bytes(local.dataset, local.report)
         assert fsspec.filesystem("memory").exists("/h15/work/ds")
+        assert (tmp_path / ".pipeline-work" / "ds" / ".ds.input").is_dir()
     finally:
         fsspec.filesystem("memory").rm("/h15", recursive=True)
 
