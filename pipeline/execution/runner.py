@@ -266,6 +266,9 @@ class Runner:
             self.output_dir = config.resolve(str(storage.local_path(run.work_dir))).parent
         else:
             self.output_dir = config.resolve(".pipeline-work") / self.name
+        if run.work_dir and storage.local_path(run.work_dir) is None:
+            # Checked here, before the run: a missing filesystem package is one line, exit 5.
+            self._work_location = storage.work_location(run.work_dir)
         if self.input_url is None and not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         if self.input_root.is_dir() and self.output_dir.resolve() == self.input_root.resolve():
@@ -290,8 +293,6 @@ class Runner:
         local = storage.local_path(work_dir)
         if local is not None:
             return self.config.resolve(str(local))
-        if not hasattr(self, "_work_location"):
-            self._work_location = storage.work_location(work_dir)
         return self._work_location
 
     # -- the run --------------------------------------------------------------------------------

@@ -278,3 +278,12 @@ def test_an_unreachable_store_is_one_clear_input_error(monkeypatch: pytest.Monke
     )
     assert done.returncode == 3, done.stderr
     assert "input s3://nowhere/raw: cannot list it:" in done.stderr and "check the network" in done.stderr
+
+
+def test_a_url_work_folder_without_universal_pathlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setitem(sys.modules, "upath", None)
+    config = make_config(FIXTURES / "e2e", tmp_path / "out", "ds", ['run.work_dir="memory://nowhere/work"'])
+    with pytest.raises(
+        EnvironmentFailure, match=r"universal-pathlib; install it with: pip install 'pipeline-datasets\[s3\]'"
+    ):
+        Runner(config)
