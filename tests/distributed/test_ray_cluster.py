@@ -94,7 +94,7 @@ def test_a_work_folder_in_the_bucket_is_read_and_written_by_the_tasks_on_both_no
     folder in the bucket and commits its output shard there itself; the driver only reads markers."""
     base = f"s3://{BUCKET}/ray-work"
     upload(corpus, f"{base}/raw")
-    work = f"{base}/work/ds"
+    work = f"{base}/workdir/ds"
     # Every step kept after success, so the test can read the markers the tasks wrote.
     config = config_copy(tmp_path)  # the dataset is built beside it, not in the repository
     command = [
@@ -161,7 +161,7 @@ def test_a_ray_driver_killed_mid_run_resumes_from_the_work_folder_in_the_bucket(
     command again resumes: the committed shards are not redone, and the bytes are the local run's."""
     import fsspec
 
-    work = f"s3://{BUCKET}/ray-resume/work/ds"
+    work = f"s3://{BUCKET}/ray-resume/workdir/ds"
     command = [*_command(corpus, tmp_path / "out", ray_cluster.address, work), "--set", 'run.keep_work_steps="all"']
     fs, root = fsspec.core.url_to_fs(work)
 

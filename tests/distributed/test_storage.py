@@ -224,20 +224,20 @@ def test_a_memory_url_work_folder_input_and_output_go_through_the_same_code(corp
 
     sets = ["run.batch_size=10", "run.workers=1"]
     local = Runner(make_config(corpus, tmp_path / "local", "ds", sets)).run()
-    upload(corpus, "memory://h15/raw")
+    upload(corpus, "memory://storage-test/raw")
     config_file = config_copy(tmp_path)  # the dataset is built beside it, not in the repository
-    sets = [*sets, 'run.input="memory://h15/raw"', 'run.output="memory://h15/dist"', 'run.name="ds"']
-    config = load_config(config_file, [*sets, 'run.work_dir="memory://h15/work/ds"'])
+    sets = [*sets, 'run.input="memory://storage-test/raw"', 'run.output="memory://storage-test/dist"', 'run.name="ds"']
+    config = load_config(config_file, [*sets, 'run.work_dir="memory://storage-test/workdir/ds"'])
 
     try:
         remote = Runner(config).run()
-        assert remote.published_url == "memory://h15/dist/ds"
-        fetched = download("memory://h15/dist", tmp_path / "fetched")
+        assert remote.published_url == "memory://storage-test/dist/ds"
+        fetched = download("memory://storage-test/dist", tmp_path / "fetched")
         assert published_bytes(fetched / "ds", fetched / "ds.report") == published_bytes(local.dataset, local.report)
-        assert fsspec.filesystem("memory").exists("/h15/work/ds")
+        assert fsspec.filesystem("memory").exists("/storage-test/workdir/ds")
         assert (tmp_path / ".pipeline-work" / "ds" / ".ds.input").is_dir()
     finally:
-        fsspec.filesystem("memory").rm("/h15", recursive=True)
+        fsspec.filesystem("memory").rm("/storage-test", recursive=True)
 
 
 def test_an_hf_url_offline_is_one_clear_input_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
