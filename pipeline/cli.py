@@ -229,13 +229,15 @@ def _location(value: str, resolve: bool = True) -> str:
     return str(Path(value).resolve() if resolve else Path(value).absolute())
 
 
-def _report_leftovers(work: Path) -> None:
+def _report_leftovers(work: Path) -> None:  # or a UPath for a work folder at a URL
     """After a failed run: say what is left on disk, since a full disk is a common cause."""
+    from pipeline.execution.workdir import tree_bytes
+
     try:
         if not work.is_dir():
             return
-        size = sum(p.stat().st_size for p in work.rglob("*") if p.is_file())
-    except OSError:
+        size = tree_bytes(work)
+    except Exception:  # best effort (a work folder at a URL fails in its client's types): keep the run's error
         return
     print(
         f"pipeline: the previous dataset, if any, is unchanged; the work folder {work} "

@@ -75,7 +75,8 @@ class RunConfig(StageConfig):
     named by `[ray] address`). The published bytes are the same either way."""
     work_dir: str = ""
     """The work folder; empty means `OUTPUT/.NAME.work`, or, when the output is a URL,
-    `.pipeline-work/NAME/.NAME.work` beside the config file. Always a local path of the driver."""
+    `.pipeline-work/NAME/.NAME.work` beside the config file. May be a URL (`s3://...`, any fsspec URL)
+    that every node sees: Ray tasks then read and write their shards there themselves."""
 
 
 class RayConfig(StageConfig):

@@ -7,11 +7,13 @@ read from there, and a published dataset is written locally, then uploaded (`pub
 - input: each remote file is streamed into `<work>/input/<relative path>`; a file already there with
   the size and checksum/mtime the store reports is not fetched again (so a resumed run does not
   download twice). Cost: local disk equal to the input's size on the driver.
-- output: files are uploaded under a temporary prefix `<output>/.<name>.tmp-<token>/`, then copied
-  to `<output>/<name>/` (data files first, the card `README.md` last), then files of a previous
-  version that the new one does not have are deleted, then the temporary prefix, and last a manifest
-  `<output>/<name>.manifest.json` listing every file with its sha256 is written. See
-  docs/guide/distributed.md for what a reader can observe during the switch.
+- output: files are uploaded under a new version prefix `<output>/.<name>.versions/<version>/`,
+  then copied to `<output>/<name>/` (data files first, the card `README.md` last), then files of a
+  previous version that the new one does not have are deleted there, and last the manifest
+  `<output>/<name>.manifest.json` is replaced: it names the version prefix and lists every file with
+  its sha256. A reader that goes through the manifest (`published_files`) switches versions in
+  one step; a reader of `<output>/<name>/` can see a mix during the copy. See
+  docs/guide/distributed.md for exactly what a reader can observe.
 
 Credentials come from each filesystem's standard environment (for S3: AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_PROFILE, ...). The filesystems are extras: fsspec comes
@@ -25,6 +27,7 @@ import json
 import posixpath
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +72,25 @@ def open_url(url: str) -> tuple[Any, str]:
     return fs, path.rstrip("/")
 
 
+def work_location(url: str) -> Any:
+    """The work folder at a URL, as a `upath.UPath` (a pathlib-like path on fsspec storage).
+
+    universal-pathlib comes with the storage extras; it is imported only for a URL work folder.
+    """
+    open_url(url)  # the one-line error when the protocol's filesystem is missing or the URL is bad
+    try:
+        from upath import UPath
+    except ImportError:
+        raise EnvironmentFailure(
+            f"run.work_dir {url}: a work folder at a URL needs universal-pathlib; "
+            "install it with: pip install 'pipeline-datasets[s3]' (or [gcs], [azure])"
+        ) from None
+    return UPath(url.rstrip("/"))
+
+
 def _describe(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _fingerprint(info: dict[str, Any]) -> str:
@@ -94,8 +114,12 @@ def stage_input(url: str, folder: Path) -> Path:
         listing = {root: fs.info(root)} if single else fs.find(root, detail=True)
     except InputError:
         raise
-    except (OSError, PermissionError) as exc:
-        raise InputError(f"input {url}: cannot list it: {_describe(exc)}") from None
+    # A remote store fails in its client's own exception types (httpx, botocore, aiohttp, ...).
+    except Exception as exc:
+        raise InputError(
+            f"input {url}: cannot list it: {_describe(exc)}; check the network, the URL and the credentials in "
+            "the environment"
+        ) from None
     folder.mkdir(parents=True, exist_ok=True)
     index_path = folder.parent / f"{folder.name}.index.json"
     index: dict[str, Any] = json.loads(index_path.read_text()) if index_path.exists() else {}
@@ -117,7 +141,7 @@ def stage_input(url: str, folder: Path) -> Path:
             with fs.open(path, "rb") as source, partial.open("wb") as sink:
                 while chunk := source.read(_CHUNK):
                     sink.write(chunk)
-        except OSError as exc:
+        except Exception as exc:  # the client's own types, as above
             partial.unlink(missing_ok=True)
             raise InputError(f"input {url}: cannot read {relative}: {_describe(exc)}") from None
         partial.replace(target)
@@ -140,43 +164,76 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _versions(root: str, name: str) -> str:
+    return posixpath.join(root, f".{name}.versions")
+
+
+def published_files(url: str, name: str) -> dict[str, str]:
+    """The files of the version `<url>/<name>.manifest.json` names: relative path -> URL.
+
+    The way to read a published dataset without ever seeing two versions mixed: the manifest is
+    one object, replaced in one write, and the version prefix it names is never changed after.
+    """
+    fs, root = open_url(url)
+    manifest = json.loads(fs.cat_file(posixpath.join(root, _MANIFEST.format(name=name))))
+    base = f"{url.rstrip('/')}/{manifest['prefix']}"
+    return {rel: f"{base}/{rel}" for rel in sorted(manifest["files"])}
+
+
 def publish_tree(local: dict[str, Path], url: str) -> dict[str, str]:
     """Upload local folders to `url` as `<url>/<name>/` for each name, replacing earlier versions.
 
-    Returns the published URL of each name. Order: everything under a temporary prefix, then a copy
-    into place (data first, card last), then stale files removed, then the manifest per name.
+    Returns the published URL of each name. Order: everything under a new version prefix
+    `<url>/.<name>.versions/<version>/`, then a copy into `<url>/<name>/` (data first, card last),
+    then stale files removed there, then the manifest `<url>/<name>.manifest.json` naming the new
+    version (one write: the switch for readers that go through it), then versions other than the
+    new one and the one the previous manifest named are deleted.
     """
     fs, root = open_url(url)
-    token = secrets.token_hex(6)
+    version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(4)
     published = {}
     try:
         fs.makedirs(root, exist_ok=True)
         for name, folder in local.items():
-            # A temporary prefix of this name is a leftover of a killed upload (the work folder's
-            # lock keeps a second run of the same dataset out).
+            # The layout before version prefixes: a temporary prefix left by a killed upload.
             for leftover in fs.glob(posixpath.join(root, f".{name}.tmp-*")):
                 fs.rm(leftover, recursive=True)
             files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
             files.sort(key=lambda rel: (rel in _LAST, rel))
-            tmp = posixpath.join(root, f".{name}.tmp-{token}")
+            versions = _versions(root, name)
+            prefix = posixpath.join(versions, version)
             final = posixpath.join(root, name)
+            manifest_path = posixpath.join(root, _MANIFEST.format(name=name))
+            previous_version = ""
+            if fs.exists(manifest_path):
+                previous_version = posixpath.basename(json.loads(fs.cat_file(manifest_path)).get("prefix", ""))
             for rel in files:
-                fs.put_file(str(folder / rel), posixpath.join(tmp, rel))
+                fs.put_file(str(folder / rel), posixpath.join(prefix, rel))
             previous = set()
             if fs.exists(final):
                 previous = {posixpath.relpath(p, final) for p in fs.find(final)}
             for rel in files:
-                fs.copy(posixpath.join(tmp, rel), posixpath.join(final, rel))
+                fs.copy(posixpath.join(prefix, rel), posixpath.join(final, rel))
             stale = sorted(previous - set(files))
             if stale:
                 fs.rm([posixpath.join(final, rel) for rel in stale])
-            fs.rm(tmp, recursive=True)
-            manifest = {"name": name, "files": {rel: _sha256(folder / rel) for rel in files}}
-            with fs.open(posixpath.join(root, _MANIFEST.format(name=name)), "w") as f:
+            manifest = {
+                "name": name,
+                "version": version,
+                "prefix": f".{name}.versions/{version}",
+                "files": {rel: _sha256(folder / rel) for rel in files},
+            }
+            with fs.open(manifest_path, "w") as f:
                 f.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            # The previous version stays for readers still reading it; older ones and leftovers of
+            # killed uploads go.
+            fs.invalidate_cache()
+            for old in fs.ls(versions, detail=False):
+                if posixpath.basename(old.rstrip("/")) not in (version, previous_version):
+                    fs.rm(old, recursive=True)
             fs.invalidate_cache()
             published[name] = f"{url.rstrip('/')}/{name}"
-    except (OSError, PermissionError) as exc:
+    except Exception as exc:  # the client's own types, as in stage_input
         raise EnvironmentFailure(
             f"output {url}: cannot write: {_describe(exc)}; check the URL and the credentials in the environment "
             "(the previous version, if any, is unchanged unless the error came during the final copy)"

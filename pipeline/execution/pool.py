@@ -4,7 +4,8 @@ Workers build their own stages from the config (`build_plan`), read their input 
 folder themselves and write their output shard themselves, so only paths and small counts cross
 process boundaries. `LocalExecutor.ordered` yields results in submission order whatever order
 workers finish in, and keeps at most a few tasks per worker in flight, so memory stays bounded.
-`apply` (pass 2 of a global stage) runs in the main process, which holds the decided state.
+`apply` (pass 2 of a global stage) runs in the main process, which holds the decided state, or, for
+stages whose apply can start at any shard (`apply_in_workers`, `seek`), on the workers too.
 
 The pure per-batch functions here (`run_map`, `run_apply`) are also what the Ray executor
 (ray_executor.py) runs on cluster nodes, so both executors compute the same shards.
@@ -16,6 +17,7 @@ import os
 import pickle
 import platform
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -33,7 +35,7 @@ from pipeline.config import Config
 from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context
-from pipeline.execution.workdir import read_kept, shard_facts, write_shard
+from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage, Stage, stage_errors
 
 # The plan of the process: set once per worker by the initializer, or to the main plan when inline.
@@ -195,6 +197,16 @@ def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int,
     return prepared, batch.num_rows, time.perf_counter() - start
 
 
+def shard_positions(source: Path, shards: list[int]) -> dict[int, int]:
+    """Where each shard's first record stands in the step's input order (what `seek` is told)."""
+    positions = {}
+    position = 0
+    for shard in range(max(shards, default=-1) + 1):
+        positions[shard] = position
+        position += (shard_facts(source, shard) or {}).get("rows", 0)
+    return positions
+
+
 # Decided global stages loaded by this worker, by pickle path and its modification time.
 _DECIDED: dict[tuple[str, int], GlobalStage] = {}
 
@@ -278,17 +290,14 @@ class LocalExecutor(Executor):
     ) -> Iterator[ShardFacts]:
         """Pass 2 on the workers, for stages whose apply can start at any shard (`seek`): each worker
         loads the decided stage once from a pickle in the step's folder."""
-        decided = target / "decided.pickle"
-        with decided.open("wb") as f:
-            pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
-        positions = {}
-        position = 0
-        for shard in range(max(shards, default=-1) + 1):
-            positions[shard] = position
-            position += (shard_facts(source, shard) or {}).get("rows", 0)
-        tasks = ((str(decided), source, target, shard, positions[shard]) for shard in shards)
-        yield from self.ordered(apply_shard, tasks)
-        decided.unlink()
+        # The workers are on this machine: the pickle is a local file, even for a work folder at a URL.
+        with tempfile.TemporaryDirectory(prefix="pipeline-decided-", dir=None if is_remote(target) else target) as tmp:
+            decided = Path(tmp) / "decided.pickle"
+            with decided.open("wb") as f:
+                pickle.dump(stage, f, protocol=pickle.HIGHEST_PROTOCOL)
+            positions = shard_positions(source, shards)
+            tasks = ((str(decided), source, target, shard, positions[shard]) for shard in shards)
+            yield from self.ordered(apply_shard, tasks)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -40,11 +40,14 @@ from pipeline.execution.progress import Progress
 from pipeline.execution.workdir import (
     DONE,
     WorkDir,
+    is_remote,
     read_json,
     read_kept,
     read_ledger,
     read_side,
+    remove_tree,
     shard_facts,
+    tree_bytes,
     write_json,
     write_shard,
 )
@@ -259,10 +262,13 @@ class Runner:
             self.input_root = Path()
         if local_output is not None:
             self.output_dir = config.resolve(str(local_output))
-        elif run.work_dir:
-            self.output_dir = config.resolve(run.work_dir).parent
+        elif run.work_dir and storage.local_path(run.work_dir) is not None:
+            self.output_dir = config.resolve(str(storage.local_path(run.work_dir))).parent
         else:
             self.output_dir = config.resolve(".pipeline-work") / self.name
+        if run.work_dir and storage.local_path(run.work_dir) is None:
+            # Checked here, before the run: a missing filesystem package is one line, exit 5.
+            self._work_location = storage.work_location(run.work_dir)
         if self.input_url is None and not self.input_root.exists():
             raise UsageError(f"input {self.input_root} does not exist; set run.input or pass --input PATH")
         if self.input_root.is_dir() and self.output_dir.resolve() == self.input_root.resolve():
@@ -279,10 +285,15 @@ class Runner:
         self.published_schema = self.features.arrow_schema
 
     @property
-    def work_root(self) -> Path:
-        if self.config.run.work_dir:
-            return self.config.resolve(self.config.run.work_dir)
-        return self.output_dir / f".{self.name}.work"
+    def work_root(self) -> Any:
+        """A local Path, or a `UPath` when run.work_dir is a URL every node sees (s3://, gs://, ...)."""
+        work_dir = self.config.run.work_dir
+        if not work_dir:
+            return self.output_dir / f".{self.name}.work"
+        local = storage.local_path(work_dir)
+        if local is not None:
+            return self.config.resolve(str(local))
+        return self._work_location
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -297,11 +308,14 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
             for stale in self.output_dir.glob(f".{self.name}.old-*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            staged: list[Path] = []
+            staged: list[Any] = []
             if self.input_url is not None:
-                self.progress.note(f"input: copying {self.input_url} into the work folder")
-                staged = [work.root / "input"]
-                self.input_root = storage.stage_input(self.input_url, staged[0])
+                self.progress.note(f"input: copying {self.input_url} to the driver")
+                # The readers read local files: the copy goes into the work folder, or beside the
+                # output on the driver when the work folder is itself a URL.
+                local_copy = self.output_dir / f".{self.name}.input" if is_remote(work.root) else work.root / "input"
+                self.input_root = storage.stage_input(self.input_url, local_copy)
+                staged = [local_copy]
             # A staged copy lives in the work folder, under the output: exclude nothing from it.
             files = list_inputs(
                 self.input_root,
@@ -369,9 +383,9 @@ class Runner:
                 if self.config.run.keep_work_steps == "ingest":
                     # The stages' copies are what made the folder several times the input's size.
                     for folder in folders[1:]:
-                        shutil.rmtree(folder, ignore_errors=True)
+                        remove_tree(folder)
                 result.work_dir = self.work_root
-                result.work_bytes = sum(p.stat().st_size for p in self.work_root.rglob("*") if p.is_file())
+                result.work_bytes = tree_bytes(self.work_root)
             succeeded = True
             return result
         finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FIXTURES, english_corpus, write
+from helpers import FIXTURES, REPO, english_corpus, write
 
 BUCKET = "pipeline-data"
 
@@ -49,6 +49,17 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = (folder / "english" / "docs.jsonl").read_text().splitlines()
     write(folder / "english" / "again.jsonl", "\n".join(d.replace('"doc-', '"again-') for d in docs[:20]) + "\n")
     return folder
+
+
+def config_copy(folder: Path) -> Path:
+    """The repository's config (and the schema it names) copied into `folder`.
+
+    With the output and the work folder both at URLs, the dataset is built beside the config file
+    (`.pipeline-work/NAME`): a copy in a test's folder keeps that out of the repository.
+    """
+    shutil.copytree(REPO / "schemas", folder / "schemas")
+    shutil.copy(REPO / "pipeline.toml", folder / "pipeline.toml")
+    return folder / "pipeline.toml"
 
 
 def upload(folder: Path, url: str) -> None:
@@ -106,8 +117,11 @@ class RayCluster:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[RayCluster]:
-    """A head node and a second node, 1 CPU each, every process on 127.0.0.1, in a child process."""
+def ray_cluster(s3_server: str) -> Iterator[RayCluster]:
+    """A head node and a second node, 1 CPU each, every process on 127.0.0.1, in a child process.
+
+    Started after the S3 server: its nodes' workers read the AWS_* variables from their environment,
+    as on a real cluster, when tasks read and write a work folder in the bucket."""
     pytest.importorskip("ray")
     with pytest.MonkeyPatch.context() as patch:
         # Ray otherwise advertises (and resolves "127.0.0.1" to) the machine's network address; the
