@@ -69,6 +69,8 @@ class Survivors(GlobalStage):
     name = "survivors"
     config_class = SurvivorsConfig
     config: SurvivorsConfig
+    # apply() reads only the decided rejections by position: it runs in the workers (or Ray nodes).
+    apply_in_workers = True
 
     def __init__(self, config: SurvivorsConfig) -> None:
         super().__init__(config)
@@ -164,6 +166,9 @@ class Survivors(GlobalStage):
         self._members = []
         self._position = 0
         self._notes = {"copies_rejected": len(rejected), "groups_rechosen": rechosen}
+
+    def seek(self, position: int) -> None:
+        self._position = position
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
         start = self._position

@@ -139,3 +139,39 @@ def test_copies_point_through_a_copy_rejected_by_a_later_dedup_stage() -> None:
     assert result.kept.column("id").to_pylist() == ["b"]
     assert result.kept.column("duplicate_count").to_pylist() == [1]
     assert not [name for name in result.kept.schema.names if name.startswith("_")]
+
+
+def test_apply_from_any_shard_after_seek_matches_the_sequential_pass() -> None:
+    # survivors' pass 2 runs on the workers: a pickled copy told where its shard starts must decide
+    # each record as the sequential pass does.
+    import pickle
+
+    import pyarrow as pa
+
+    from pipeline.stages.survivors import Survivors, SurvivorsConfig
+
+    ids = [f"r{i}" for i in range(9)]
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": ids,
+            "text": ["x"] * 9,
+            "source": ["s"] * 9,
+            "file": ["f"] * 9,
+            "_dedup_exact_group": ["r0", None, "r0", "r3", None, "r3", "r0", None, None],
+            "_dedup_exact_detail": [None, None, "same text as r0", None, None, "same text as r3", "same", None, None],
+        }
+    )
+    stage = Survivors(SurvivorsConfig(stages=["dedup_exact"]))
+    stage.collect(batch, None)
+    stage.decide()
+    decided = pickle.dumps(stage)
+    whole = stage.apply(batch)
+    pieces = []
+    for start, length in ((6, 3), (0, 4), (4, 2)):  # shards out of order, as workers finish them
+        worker = pickle.loads(decided)
+        worker.seek(start)
+        pieces.append((start, worker.apply(batch.slice(start, length))))
+    pieces.sort(key=lambda piece: piece[0])
+    assert [r for _, p in pieces for r in p.kept.column("id").to_pylist()] == whole.kept.column("id").to_pylist()
+    assert [r for _, p in pieces for r in p.rejected.to_pylist()] == whole.rejected.to_pylist()
+    assert whole.kept.column("id").to_pylist() == ["r0", "r1", "r3", "r4", "r7", "r8"]
