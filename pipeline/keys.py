@@ -56,6 +56,13 @@ class RepeatFinder:
         """After decide: whether more than one record has this key."""
         return key in self._repeated_keys
 
+    def copies(self, start: int, count: int) -> np.ndarray:
+        """After decide, at any position: whether each of records start..start+count-1 repeats the key
+        of an earlier record. Needs no key and no earlier record, so pass 2 may start at any shard."""
+        if self._repeat is None:
+            raise RuntimeError("RepeatFinder.copies before decide")
+        return self._repeat[start : start + count].astype(bool)
+
     def visit(self, key: bytes, label: str) -> str | None:
         """Pass 2, in pass-1 order: the label of the first record with this key, or None if this is it."""
         if self._repeat is None:

@@ -204,7 +204,9 @@ def test_output_folder_inside_the_input_is_not_read_back(run_pipeline, tmp_path:
     assert first.records_read == second.records_read == 5
 
 
-def test_a_users_schema_file_rejects_rows_as_schema(run_pipeline, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_users_schema_file_rejects_rows_as_schema(run_pipeline, tmp_path: Path, workers: int) -> None:
+    # With workers, validate's pass 2 runs there: the model is loaded again from the user's file.
     schema = tmp_path / "strict.py"
     schema.write_text(
         (REPO / "schemas" / "published.py")
@@ -212,7 +214,9 @@ def test_a_users_schema_file_rejects_rows_as_schema(run_pipeline, tmp_path: Path
         .replace("num_words: Series[int] = pa.Field(ge=0, nullable=False)", "num_words: Series[int] = pa.Field(ge=30)")
         .replace("class PublishedRecord(", "class StrictRecord(")
     )
-    result = run_pipeline(E2E, SPINE, f'validate.schema_file="{schema}"', 'validate.model="StrictRecord"')
+    result = run_pipeline(
+        E2E, SPINE, f'validate.schema_file="{schema}"', 'validate.model="StrictRecord"', f"run.workers={workers}"
+    )
     rows = {r["source"]: r for r in read_ledger(result).to_pylist() if r["stage"] == "validate"}
     assert {s: r["reason"] for s, r in rows.items()} == {"dump.jsonl#2": "schema", "dump2.jsonl.gz#1": "schema"}
     assert rows["dump.jsonl#2"]["detail"] == (

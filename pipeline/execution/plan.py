@@ -54,7 +54,7 @@ def build_plan(config: Config) -> Plan:
     published = [f for f in RECORD_FIELDS if f.name not in INTERNAL_COLUMNS]
     for stage in stages:
         published += stage.output_fields()
-    stages.append(Validate(model, [f.name for f in published]))
+    stages.append(Validate(model, [f.name for f in published], (schema_file, config.validate_.model)))
     # Copies are rejected only once every other stage has decided, so duplicate_of names a published record.
     dedup = [name for name in config.run.stages if name in MARKS]
     if dedup:
