@@ -1,0 +1,7 @@
+"""Imported by the worker pool's fork server before it forks workers (the stage's `worker_preload`):
+loads numba and the compiled MinHash kernel once there, so each worker starts with them instead of
+paying about 0.7 CPU s for it."""
+
+from pipeline.stages.dedup_near.minhash_jit import kernel
+
+kernel()
