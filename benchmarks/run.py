@@ -106,6 +106,11 @@ class PeakRss:
         """CPU seconds (user + system) of every process of the tree, as last sampled (50 ms apart)."""
         return sum(self._ticks.values()) / TICKS
 
+    @property
+    def cpu_main(self) -> float:
+        """CPU seconds of the main process alone (the rest is the workers and the pool's fork server)."""
+        return self._ticks.get(self.pid, 0) / TICKS
+
 
 def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
     """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks).
@@ -148,6 +153,7 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
         "rss_worker": peak.worker,
         "rss_main": peak.main,
         "cpu": peak.cpu,
+        "cpu_main": peak.cpu_main,
         "run": run,
     }
 
@@ -170,6 +176,7 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
         "rss_worker": peak.worker,
         "rss_main": peak.main,
         "cpu": peak.cpu,
+        "cpu_main": peak.cpu_main,
         "stages": found["stages"],
         "version": found["datatrove"],
     }
@@ -268,14 +275,15 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
     print(
-        "| run | workers | wall s | docs/s | CPU s (all processes) | docs per CPU s | "
+        "| run | workers | wall s | docs/s | CPU s (all processes) | of which main | docs per CPU s | "
         "peak RSS main (MB) | largest worker (MB) | total (MB) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rows in (results, datatrove):
         for r in rows:
             print(
                 f"| {r['label']} | {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {r['cpu']:.1f} | "
+                f"{r['cpu_main']:.1f} | "
                 f"{docs / max(r['cpu'], 1e-9):,.0f} | {r['rss_main'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} | "
                 f"{r['rss_total'] / 1e6:,.0f} |"
             )
