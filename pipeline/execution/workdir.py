@@ -30,7 +30,9 @@ import pyarrow as pa
 from pipeline.errors import UsageError
 from pipeline.execution.plan import Step
 
-_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
+# Uncompressed: LZ4 saved only ~28 % of the space on text but cost ~4.7 ms of CPU per MB written and
+# read back, about 6 % of a whole run's CPU across its steps. Readers accept either (older folders).
+_IPC = pa.ipc.IpcWriteOptions(compression=None)
 DONE = "DONE.json"
 
 
