@@ -30,9 +30,12 @@ import pyarrow as pa
 from pipeline.errors import UsageError
 from pipeline.execution.plan import Step
 
-# Uncompressed: LZ4 saved only ~28 % of the space on text but cost ~4.7 ms of CPU per MB written and
-# read back, about 6 % of a whole run's CPU across its steps. Readers accept either (older folders).
+# Steps' shards are uncompressed: LZ4 saved only ~28 % of the space on text but cost ~4.7 ms of CPU
+# per MB written and read back, about 6 % of a whole run's CPU across its steps. Ingest's shards, the
+# part of the work folder kept after a run (run.keep_work), stay LZ4-compressed so that they stay
+# smaller than the input. Readers accept either.
 _IPC = pa.ipc.IpcWriteOptions(compression=None)
+_IPC_KEPT = pa.ipc.IpcWriteOptions(compression="lz4")
 DONE = "DONE.json"
 
 
@@ -57,9 +60,9 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def _write_arrow(path: Path, batch: pa.RecordBatch) -> None:
+def _write_arrow(path: Path, batch: pa.RecordBatch, options: pa.ipc.IpcWriteOptions = _IPC) -> None:
     def write(partial: Path) -> None:
-        with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, batch.schema, options=_IPC) as writer:
+        with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, batch.schema, options=options) as writer:
             writer.write_batch(batch)
 
     _replace_into(path, write)
@@ -85,14 +88,17 @@ def write_shard(
     ledger: list[pa.RecordBatch],
     side: dict[str, list[pa.RecordBatch]],
     facts: dict[str, Any],
+    compress: bool = False,
 ) -> None:
-    """Commit one shard: data files first, then the marker that says they are complete."""
+    """Commit one shard: data files first, then the marker that says they are complete. `compress`:
+    LZ4, for the shards kept after the run."""
     name = shard_name(shard)
+    options = _IPC_KEPT if compress else _IPC
     if kept is not None and kept.num_rows:
-        _write_arrow(folder / f"{name}.kept.arrow", kept)
+        _write_arrow(folder / f"{name}.kept.arrow", kept, options)
     rows = [b for b in ledger if b.num_rows]
     if rows:
-        _write_arrow(folder / f"{name}.ledger.arrow", _concat(rows))
+        _write_arrow(folder / f"{name}.ledger.arrow", _concat(rows), options)
     for table, batches in side.items():
         _write_arrow(folder / f"{name}.side.{table}.arrow", _concat(batches))
     facts = {**facts, "rows": kept.num_rows if kept is not None else 0, "side": sorted(side)}
