@@ -164,7 +164,11 @@ class ShardWriter:
         self._writer.write_table(table, row_group_size=table.num_rows)
         self._shard_estimate += estimate
         self._shard_rows += table.num_rows
-        self._shard_bytes += sum(arrow_bytes(pa.concat_arrays(c.chunks)) for c in table.columns)
+        # arrow_bytes does not depend on slicing; a combined column (one chunk) is measured in place
+        # rather than concatenated into a copy of the whole row group.
+        self._shard_bytes += sum(
+            arrow_bytes(c.chunk(0) if c.num_chunks == 1 else pa.concat_arrays(c.chunks)) for c in table.columns
+        )
 
     def _close_shard(self) -> None:
         assert self._writer is not None
