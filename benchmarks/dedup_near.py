@@ -35,6 +35,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from evaldata import evaldata_folder
@@ -215,9 +216,22 @@ def run_pipeline_stage(corpus: Path, workers: int) -> list[tuple[str, str | None
         for batch in _batches(_read(corpus)):
             stage.collect(batch, stage.prepare(batch))
     stage.decide()
+    return _removed(stage, _batches(_read(corpus)))
+
+
+def _removed(stage: Any, batches: Any) -> list[tuple[str, str | None]]:
+    """(removed id, kept id) after the decided dedup_near's pass 2 and the survivors stage, which (run
+    last in the pipeline) rejects the copies dedup_near marked."""
+    from pipeline.stages.survivors import Survivors, SurvivorsConfig
+
+    survivors = Survivors(SurvivorsConfig(stages=["dedup_near"]))
+    annotated = [stage.apply(batch).kept for batch in batches]
+    for batch in annotated:
+        survivors.collect(batch, None)
+    survivors.decide()
     removed: list[tuple[str, str | None]] = []
-    for batch in _batches(_read(corpus)):
-        rejected = stage.apply(batch).rejected
+    for batch in annotated:
+        rejected = survivors.apply(batch).rejected
         removed.extend(zip(rejected.column("id").to_pylist(), rejected.column("duplicate_of").to_pylist(), strict=True))
     return removed
 
@@ -473,10 +487,7 @@ def real_pairs() -> str:
     for batch in batches:
         stage.collect(batch, stage.prepare(batch))
     stage.decide()
-    removed = []
-    for batch in batches:
-        rejected = stage.apply(batch).rejected
-        removed.extend(zip(rejected.column("id").to_pylist(), rejected.column("duplicate_of").to_pylist(), strict=True))
+    removed = _removed(stage, batches)
     same_page = sum(1 for a, b in removed if a.split(":", 1)[1] == b.split(":", 1)[1])
     cross_page = len(removed) - same_page
     above = sum(1 for j in similarities.values() if j >= THRESHOLD)

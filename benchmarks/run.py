@@ -3,7 +3,12 @@
     python benchmarks/corpus.py --docs 10000 --out bench/10k
     python benchmarks/run.py bench/10k                           # 1 and 2 workers, default stages
     python benchmarks/run.py bench/10k --workers 2 --set language.backend=\\"langdetect\\"
-    python benchmarks/run.py bench/10k --datatrove               # also datatrove's MinHash (bench extra)
+    python benchmarks/run.py bench/10k --datatrove --same-work   # also datatrove (bench extra), and ours
+                                                                 # limited to the same work
+
+With --datatrove, datatrove runs Gopher repetition + Gopher quality + C4 + FineWeb filters, then its
+4-stage MinHash, then its Parquet writer; --same-work adds a run of ours limited to that work (the
+`quality` and `dedup_near` stages, with ingest, stats, validate and publish), all in one invocation.
 
 Each run is `python -m pipeline run --fresh` in a subprocess on <corpus>/jsonl. Peak RSS is sampled
 from /proc every 50 ms over the whole process tree (main process + workers), as a sum and for the
@@ -101,6 +106,11 @@ class PeakRss:
         """CPU seconds (user + system) of every process of the tree, as last sampled (50 ms apart)."""
         return sum(self._ticks.values()) / TICKS
 
+    @property
+    def cpu_main(self) -> float:
+        """CPU seconds of the main process alone (the rest is the workers and the pool's fork server)."""
+        return self._ticks.get(self.pid, 0) / TICKS
+
 
 def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) -> tuple[float, PeakRss]:
     """Run `command`, sampling the peak RSS of its process tree; (wall seconds, peaks).
@@ -120,7 +130,10 @@ def timed_subprocess(command: list[str], env: dict[str, str] | None, what: str) 
     return wall, peak
 
 
-def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, python: str) -> dict:
+SAME_WORK = 'run.stages=["quality","dedup_near"]'
+
+
+def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, python: str, label: str) -> dict:
     output = work / f"out-w{workers}"
     command = [python, "-m", "pipeline", "run", "--config", str(REPO / "pipeline.toml"), "--fresh", "--quiet"]
     command += ["--input", str(corpus / "jsonl"), "--output", str(output), "--name", "bench"]
@@ -132,6 +145,7 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
     run = json.loads((output / "bench.report" / "run.json").read_text())
     shutil.rmtree(output)
     return {
+        "label": label,
         "workers": workers,
         "wall": wall,
         "rss_total": peak.total,
@@ -139,12 +153,14 @@ def run_pipeline(corpus: Path, workers: int, settings: list[str], work: Path, py
         "rss_worker": peak.worker,
         "rss_main": peak.main,
         "cpu": peak.cpu,
+        "cpu_main": peak.cpu_main,
         "run": run,
     }
 
 
 def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
-    """datatrove's JSONL reader -> 4-stage MinHash dedup -> Parquet writer, timed the same way."""
+    """datatrove's JSONL reader -> its Gopher, C4 and FineWeb filters -> 4-stage MinHash dedup -> Parquet
+    writer, timed the same way."""
     script = work / "datatrove_minhash.py"
     script.write_text(DATATROVE_SCRIPT, encoding="utf-8")
     command = [python, str(script), str(corpus / "jsonl"), str(work / "datatrove"), str(workers)]
@@ -152,6 +168,7 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
     found = json.loads((work / "datatrove" / "stages.json").read_text())
     shutil.rmtree(work / "datatrove")
     return {
+        "label": "datatrove: Gopher repetition + Gopher quality + C4 + FineWeb, MinHash, Parquet",
         "workers": workers,
         "wall": wall,
         "rss_total": peak.total,
@@ -159,20 +176,25 @@ def run_datatrove(corpus: Path, work: Path, python: str, workers: int) -> dict:
         "rss_worker": peak.worker,
         "rss_main": peak.main,
         "cpu": peak.cpu,
+        "cpu_main": peak.cpu_main,
         "stages": found["stages"],
         "version": found["datatrove"],
     }
 
 
 # Run in its own process (and interpreter, e.g. a venv with the bench extra): datatrove's reference
-# MinHash recipe with its default parameters, reading and writing the same corpus as ours.
+# quality filters (default parameters) and MinHash recipe (default MinhashConfig), reading and writing
+# the same corpus as ours.
 DATATROVE_SCRIPT = r"""
 import json, sys, time
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.dedup import MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
 from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets
+from datatrove.pipeline.filters import (
+    C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+)
 from datatrove.pipeline.readers import JsonlReader
-from datatrove.pipeline.writers import ParquetWriter
+from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
 def main():
     source, work, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -185,8 +207,13 @@ def main():
         executor.run()
         stages.append({"name": name, "seconds": time.perf_counter() - start})
 
+    timed("quality filters", LocalPipelineExecutor(
+        pipeline=[JsonlReader(source), GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(),
+                  FineWebQualityFilter(), JsonlWriter(f"{work}/filtered")],
+        tasks=tasks, workers=workers, logging_dir=f"{work}/logs/0"))
     timed("signatures", LocalPipelineExecutor(
-        pipeline=[JsonlReader(source), MinhashDedupSignature(output_folder=f"{work}/signatures", config=config)],
+        pipeline=[JsonlReader(f"{work}/filtered"),
+                  MinhashDedupSignature(output_folder=f"{work}/signatures", config=config)],
         tasks=tasks, workers=workers, logging_dir=f"{work}/logs/1"))
     timed("buckets", LocalPipelineExecutor(
         pipeline=[
@@ -199,7 +226,7 @@ def main():
         ],
         tasks=1, logging_dir=f"{work}/logs/3"))
     timed("filter+write", LocalPipelineExecutor(
-        pipeline=[JsonlReader(source), MinhashDedupFilter(input_folder=f"{work}/remove_ids"),
+        pipeline=[JsonlReader(f"{work}/filtered"), MinhashDedupFilter(input_folder=f"{work}/remove_ids"),
                   ParquetWriter(f"{work}/parquet")],
         tasks=tasks, workers=workers, logging_dir=f"{work}/logs/4"))
     from importlib.metadata import version
@@ -248,37 +275,39 @@ def print_tables(corpus: Path, results: list[dict], datatrove: list[dict]) -> No
     print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print()
     print(
-        "| run | workers | wall s | docs/s | CPU s (all processes) | docs per CPU s | "
+        "| run | workers | wall s | docs/s | CPU s (all processes) | of which main | docs per CPU s | "
         "peak RSS main (MB) | largest worker (MB) | total (MB) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, rows in (("pipeline", results), ("datatrove", datatrove)):
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for rows in (results, datatrove):
         for r in rows:
             print(
-                f"| {label} | {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {r['cpu']:.1f} | "
+                f"| {r['label']} | {r['workers']} | {r['wall']:.1f} | {docs / r['wall']:,.0f} | {r['cpu']:.1f} | "
+                f"{r['cpu_main']:.1f} | "
                 f"{docs / max(r['cpu'], 1e-9):,.0f} | {r['rss_main'] / 1e6:,.0f} | {r['rss_worker'] / 1e6:,.0f} | "
                 f"{r['rss_total'] / 1e6:,.0f} |"
             )
     print()
-    print("| stage | workers | docs in | work s (all cores) | docs/s per core | MB/s per core | state bytes/doc |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| run | stage | workers | docs in | work s (all cores) | docs/s per core | MB/s per core | state B/doc |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         for stage in r["run"]["stages"]:
             seconds = max(stage["seconds"], 1e-9)
             print(
-                f"| {stage['name']} | {r['workers']} | {stage['records_in']:,} | {stage['seconds']:.2f} | "
+                f"| {r['label']} | {stage['name']} | {r['workers']} | {stage['records_in']:,} | "
+                f"{stage['seconds']:.2f} | "
                 f"{stage['records_in'] / seconds:,.0f} | {stage.get('bytes_in', 0) / 1e6 / seconds:.2f} | "
                 f"{stage['bytes_per_document']} |"
             )
     print()
-    print("| step | workers | wall s |")
-    print("|---|---:|---:|")
+    print("| run | step | workers | wall s |")
+    print("|---|---|---:|---:|")
     for r in results:
         for step in r["run"]["execution"]["steps"]:
-            print(f"| {step['step']} | {r['workers']} | {step['seconds']:.2f} |")
+            print(f"| {r['label']} | {step['step']} | {r['workers']} | {step['seconds']:.2f} |")
     for r in datatrove:
         for stage in r["stages"]:
-            print(f"| datatrove {stage['name']} | {r['workers']} | {stage['seconds']:.2f} |")
+            print(f"| datatrove | {stage['name']} | {r['workers']} | {stage['seconds']:.2f} |")
 
 
 def main() -> None:
@@ -286,16 +315,25 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="a folder made by benchmarks/corpus.py")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     parser.add_argument("--set", dest="settings", action="append", default=[], help="config override, as for run")
-    parser.add_argument("--datatrove", action="store_true", help="also run datatrove's MinHash pipeline")
+    parser.add_argument("--datatrove", action="store_true", help="also run datatrove's filters and MinHash")
+    parser.add_argument(
+        "--same-work", action="store_true", help="also run ours limited to datatrove's work (quality, dedup_near)"
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter for datatrove (one with the extra)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary folder)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    results = [run_pipeline(args.corpus, int(w), args.settings, work, sys.executable) for w in args.workers.split(",")]
+    counts = [int(w) for w in args.workers.split(",")]
+    results = [run_pipeline(args.corpus, w, args.settings, work, sys.executable, "pipeline") for w in counts]
+    if args.same_work:
+        results += [
+            run_pipeline(args.corpus, w, [*args.settings, SAME_WORK], work, sys.executable, "pipeline, same work")
+            for w in counts
+        ]
     datatrove = []
     if args.datatrove:
-        datatrove = [run_datatrove(args.corpus, work, args.python, int(w)) for w in args.workers.split(",")]
+        datatrove = [run_datatrove(args.corpus, work, args.python, w) for w in counts]
     if args.settings:
         print("settings: " + " ".join(args.settings))
     print_tables(args.corpus, results, datatrove)

@@ -14,6 +14,9 @@ import numpy as np
 import xxhash
 
 BYTES_PER_RECORD = 17  # 16-byte key in pass 1, then a 1-byte flag; the sort needs 8 more, briefly.
+# The flag byte: 0 a key seen once, 1 a copy of an earlier record, 2 the first record of a repeated key.
+_COPY = 1
+_FIRST_WITH_COPIES = 2
 
 
 def key_of(value: str) -> bytes:
@@ -27,6 +30,9 @@ class RepeatFinder:
         self._repeated_keys: set[bytes] = set()
         self._first: dict[bytes, str] = {}
         self._position = 0
+        self._copy_positions = np.empty(0, dtype=np.int64)
+        self._copy_first = np.empty(0, dtype=np.int64)
+        self._first_label: dict[int, str] = {}
 
     def collect(self, keys: Iterable[bytes]) -> None:
         buffer = b"".join(keys)
@@ -42,15 +48,24 @@ class RepeatFinder:
         same_as_prev = np.zeros(len(keys), dtype=bool)
         if len(keys) > 1:
             same_as_prev[1:] = np.all(sorted_halves[1:] == sorted_halves[:-1], axis=1)
-        repeat = np.zeros(len(keys), dtype=bool)
-        repeat[order[same_as_prev]] = True
+        repeat = np.zeros(len(keys), dtype=np.uint8)
+        repeat[order[same_as_prev]] = _COPY
         self._repeat = repeat
         self._repeated_keys = {bytes(k) for k in keys[order[same_as_prev]]}
+        # For visit_next(), which needs no key: per copy, the position of its group's first record
+        # (O(repeats) memory), and a mark on each first record that has copies (in the same byte).
+        copies = np.flatnonzero(same_as_prev)
+        run_starts = np.flatnonzero(~same_as_prev)
+        first_sorted = run_starts[np.searchsorted(run_starts, copies, side="right") - 1]
+        by_position = np.argsort(order[copies], kind="stable")
+        self._copy_positions = order[copies][by_position]
+        self._copy_first = order[first_sorted][by_position]
+        repeat[self._copy_first] = _FIRST_WITH_COPIES
         del keys, halves, order, sorted_halves
 
     @property
     def repeats(self) -> int:
-        return int(self._repeat.sum()) if self._repeat is not None else 0
+        return int(np.count_nonzero(self._repeat == _COPY)) if self._repeat is not None else 0
 
     def repeated(self, key: bytes) -> bool:
         """After decide: whether more than one record has this key."""
@@ -61,7 +76,7 @@ class RepeatFinder:
         of an earlier record. Needs no key and no earlier record, so pass 2 may start at any shard."""
         if self._repeat is None:
             raise RuntimeError("RepeatFinder.copies before decide")
-        return self._repeat[start : start + count].astype(bool)
+        return self._repeat[start : start + count] == _COPY
 
     def visit(self, key: bytes, label: str) -> str | None:
         """Pass 2, in pass-1 order: the label of the first record with this key, or None if this is it."""
@@ -69,8 +84,28 @@ class RepeatFinder:
             raise RuntimeError("RepeatFinder.visit before decide")
         position = self._position
         self._position += 1
-        if self._repeat[position]:
+        if self._repeat[position] == _COPY:
             return self._first[key]
         if key in self._repeated_keys:
             self._first[key] = label
         return None
+
+    def visit_next(self, labels: list[str]) -> tuple[list[str | None], list[bool]]:
+        """Pass 2 without the keys, for the next len(labels) records in pass-1 order: per record, the
+        label of the first record with its key (None if it is the first), and whether its key repeats.
+        Use either this or visit() for a whole pass, not both."""
+        if self._repeat is None:
+            raise RuntimeError("RepeatFinder.visit_next before decide")
+        start = self._position
+        self._position += len(labels)
+        state = self._repeat[start : self._position]
+        firsts: list[str | None] = [None] * len(labels)
+        repeated = (state != 0).tolist()
+        for row in np.flatnonzero(state).tolist():
+            position = start + row
+            if state[row] == _FIRST_WITH_COPIES:
+                self._first_label[position] = labels[row]
+            else:
+                index = int(np.searchsorted(self._copy_positions, position))
+                firsts[row] = self._first_label[int(self._copy_first[index])]
+        return firsts, repeated

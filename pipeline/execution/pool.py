@@ -243,7 +243,9 @@ class LocalExecutor(Executor):
         if self.workers == 1:
             _PLAN = plan
         else:
-            context = worker_context(preload=["pipeline.execution.pool"])
+            # Stages may name modules worth importing once in the fork server rather than in every worker.
+            extra = sorted({module for stage in plan.stages for module in getattr(stage, "worker_preload", ())})
+            context = worker_context(preload=["pipeline.execution.pool", *extra])
             # cloudpickle: stage classes defined in the user's script or notebook (`__main__`) travel by
             # value, since workers never run the script; importable ones travel by reference.
             blob = cloudpickle.dumps(config)

@@ -437,7 +437,7 @@ class Runner:
                     "fields_type": extra_fields.dump_type(batch.fields_type),
                     "partial": dict(batch.partial),
                 }
-                write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts)
+                write_shard(folder, shard, batch.kept, [batch.rejected], {}, facts, compress=True)
             progress.update(
                 batch.kept.num_rows + batch.rejected.num_rows, text_bytes(batch.kept), batch.rejected.num_rows
             )

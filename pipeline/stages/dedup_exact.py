@@ -50,17 +50,17 @@ class DedupExact(GlobalStage):
         self._finder.decide()
 
     def apply(self, batch: pa.RecordBatch) -> StageResult:
+        # The finder knows each position's group from pass 1: no text is read or hashed again here.
         ids = batch.column("id").to_pylist()
+        firsts, repeated = self._finder.visit_next(ids)
         groups: list[str | None] = []
         details: list[str | None] = []
-        for text, rid in zip(batch.column("text").to_pylist(), ids, strict=True):
-            key = self._key(text)
-            first = self._finder.visit(key, rid)
+        for rid, first, repeats in zip(ids, firsts, repeated, strict=True):
             if first is not None:
                 groups.append(first)
                 details.append(f"same text as {first} after folding case and whitespace")
             else:
-                groups.append(rid if self._finder.repeated(key) else None)
+                groups.append(rid if repeats else None)
                 details.append(None)
         group_field, detail_field = mark_fields(EXACT)
         kept = batch.append_column(group_field, pa.array(groups, pa.string())).append_column(

@@ -51,3 +51,21 @@ def test_repeat_finder_on_many_keys() -> None:
     firsts = [finder.visit(key_of(v), f"#{i}") for i, v in enumerate(values)]
     assert firsts[:1000] == [None] * 1000
     assert firsts[1000] == "#0" and firsts[4999] == "#999"
+
+
+def test_visit_next_gives_what_visit_gives_without_the_keys() -> None:
+    values = [str(i % 7 if i % 3 else i) for i in range(3000)]
+    labels = [f"#{i}" for i in range(len(values))]
+    by_key, by_position = RepeatFinder(), RepeatFinder()
+    for finder in (by_key, by_position):
+        finder.collect(key_of(v) for v in values)
+        finder.decide()
+    expected = [
+        (by_key.visit(key_of(v), label), by_key.repeated(key_of(v))) for v, label in zip(values, labels, strict=True)
+    ]
+    got: list[tuple[str | None, bool]] = []
+    for start in range(0, len(values), 128):  # in batches, as pass 2 sees them
+        firsts, repeated = by_position.visit_next(labels[start : start + 128])
+        got += list(zip(firsts, repeated, strict=True))
+    assert got == expected
+    assert by_position.repeats == by_key.repeats

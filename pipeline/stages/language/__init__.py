@@ -57,6 +57,8 @@ def supported_languages() -> list[str]:
 
 class Language(MapStage):
     name = "language"
+    # Modules the local pool's fork server imports before forking workers (see warm.py).
+    worker_preload = ("pipeline.stages.language.warm",)
     config_class = LanguageConfig
     config: LanguageConfig
 

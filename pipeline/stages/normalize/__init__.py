@@ -16,6 +16,12 @@ from pipeline.stages.normalize.mojibake import MojibakeFixer
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TRAILING_SPACE = re.compile(r"[ \t\u00a0\u3000]+$", re.MULTILINE)
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+# Necessary conditions for the regexes above to match, checked with str's substring search (several
+# times faster than a regex scan that finds nothing, which is the common case): a line break other
+# than "\n"; a trailing-space character before a "\n" or at the end.
+_BREAKS = ("\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c")
+_SPACES = (" ", "\t", "\u00a0", "\u3000")
+_SPACE_THEN_NEWLINE = tuple(space + "\n" for space in _SPACES)
 
 
 class NormalizeConfig(StageConfig):
@@ -38,6 +44,7 @@ class Normalize(MapStage):
         super().__init__(config)
         self._blank_run = re.compile(r"\n{" + str(config.max_blank_lines + 2) + ",}")
         self._blank_keep = "\n" * (config.max_blank_lines + 1)
+        self._blank_min = "\n" * (config.max_blank_lines + 2)
         self._fixer: MojibakeFixer | None = None
         if config.fix_mojibake:
             import ftfy
@@ -59,10 +66,14 @@ class Normalize(MapStage):
             text = self._fixer.fix(text)
         if self.config.unicode_form != "none":
             text = unicodedata.normalize(self.config.unicode_form, text)
-        text = _NEWLINES.sub("\n", text)
+        # Each substitution runs only where it can match (the screens are exact necessary conditions).
+        if any(c in text for c in _BREAKS):
+            text = _NEWLINES.sub("\n", text)
         text = _CONTROL.sub("", text)
-        text = _TRAILING_SPACE.sub("", text)
-        text = self._blank_run.sub(self._blank_keep, text)
+        if text.endswith(_SPACES) or any(c in text for c in _SPACE_THEN_NEWLINE):
+            text = _TRAILING_SPACE.sub("", text)
+        if self._blank_min in text:
+            text = self._blank_run.sub(self._blank_keep, text)
         return text.strip("\n")
 
     def process(self, batch: pa.RecordBatch) -> StageResult:

@@ -12,7 +12,8 @@ import pyarrow as pa
 
 from pipeline.records import described, empty_ledger
 from pipeline.stage import MapStage, StageConfig, StageResult
-from pipeline.stages.pii.patterns import DETECTORS, redact
+from pipeline.stages.pii.patterns import DETECTORS, find_secrets, redact
+from pipeline.stages.pii.screens import has_secret_literal, may_hold
 
 KINDS = ("email", "ip", "phone", "card", "secret")
 _DESCRIPTIONS = {
@@ -64,14 +65,32 @@ class Pii(MapStage):
     def card_notes(self) -> dict[str, Any]:
         return {"kinds": self._kinds, "placeholders": {k: DETECTORS[k][0] for k in self._kinds}}
 
-    def scrub(self, text: str) -> tuple[str, dict[str, int | None]]:
+    def scrub(
+        self, text: str, ruled_out: frozenset[str] = frozenset(), has_literal: bool = True
+    ) -> tuple[str, dict[str, int | None]]:
+        """`ruled_out`: kinds the batch screens showed cannot occur in `text` (their count is 0);
+        `has_literal`: whether `text` holds one of the secret patterns' literal parts."""
         counts: dict[str, int | None] = dict.fromkeys(KINDS)
         for kind in self._kinds:
-            text, counts[kind] = redact(text, kind)
+            if kind in ruled_out:
+                counts[kind] = 0
+            elif kind == "secret" and not has_literal:
+                text, counts[kind] = redact(text, kind, lambda t: find_secrets(t, has_literal=False))
+            else:
+                text, counts[kind] = redact(text, kind)
         return text, counts
 
     def process(self, batch: pa.RecordBatch) -> StageResult:
-        results = [self.scrub(text) for text in batch.column("text").to_pylist()]
+        column = batch.column("text")
+        # Screens run on the text as it enters the stage. A kind's detector sees the text after the
+        # kinds before it replaced theirs; a placeholder (`<EMAIL>`, …) holds no digit, colon, plus
+        # sign or secret literal, so what the screens rule out stays ruled out.
+        may = may_hold(column, self._kinds)
+        literal = has_secret_literal(column) if "secret" in self._kinds else [True] * batch.num_rows
+        results = [
+            self.scrub(text, frozenset(kind for kind, flags in may.items() if not flags[row]), literal[row])
+            for row, text in enumerate(column.to_pylist())
+        ]
         index = batch.schema.get_field_index("text")
         field = self.output_fields()[0]
         annotated = batch.set_column(
