@@ -69,3 +69,17 @@ def test_visit_next_gives_what_visit_gives_without_the_keys() -> None:
         got += list(zip(firsts, repeated, strict=True))
     assert got == expected
     assert by_position.repeats == by_key.repeats
+
+
+def test_copies_by_position_agree_with_visit_from_any_start() -> None:
+    # validate's pass 2 asks by position only, from whatever shard a worker got.
+    values = [str(i % 7 if i % 3 else i) for i in range(3000)]
+    finder = RepeatFinder()
+    finder.collect(key_of(v) for v in values)
+    finder.decide()
+    sequential = RepeatFinder()
+    sequential.collect(key_of(v) for v in values)
+    sequential.decide()
+    expected = [sequential.visit(key_of(v), str(i)) is not None for i, v in enumerate(values)]
+    for start, count in ((2000, 1000), (0, 7), (7, 1993)):
+        assert finder.copies(start, count).tolist() == expected[start : start + count]
