@@ -127,14 +127,17 @@ def c4_kept_lines(lines: list[str]) -> list[str]:
     """The lines C4's line filters keep (citations removed), before its page rules look at them."""
     kept = []
     for line in lines:
+        # The cheap tests first; a line is dropped whichever test drops it. A word longer than the
+        # limit needs a line longer than it, and a citation marker needs a "[".
+        cited = _C4_CITATION.sub("", line) if "[" in line else line
+        if not cited.endswith(C4_TERMINAL) or cited.endswith("..."):
+            continue
         words = line.split()
-        if any(len(word) > C4_MAX_WORD_CHARS for word in words):
-            continue
-        line = _C4_CITATION.sub("", line)
-        if not line.endswith(C4_TERMINAL) or line.endswith("..."):
-            continue
         if len(words) < C4_MIN_WORDS:
             continue
+        if len(line) > C4_MAX_WORD_CHARS and any(len(word) > C4_MAX_WORD_CHARS for word in words):
+            continue
+        line = cited
         folded = line.lower()
         if "javascript" in folded or any(p in folded for p in C4_POLICY):
             continue
