@@ -110,17 +110,15 @@ def is_word(token: str) -> bool:
 class Text:
     text: str
     tokens: list[str]
-    words: list[str]
     lines: list[str]
     paragraphs: list[str]
 
     @classmethod
     def of(cls, text: str) -> Text:
         tokens = tokenize(text)
-        words = [t for t in tokens if is_word(t)]
         lines = list(filter(None, map(str.strip, text.split("\n"))))
         paragraphs = list(filter(None, map(str.strip, _PARAGRAPH.split(text))))
-        return cls(text, tokens, words, lines, paragraphs)
+        return cls(text, tokens, lines, paragraphs)
 
 
 def c4_kept_lines(lines: list[str]) -> list[str]:
@@ -150,6 +148,17 @@ def sentence_count(line: str) -> int:
     return max(1, len(_SENTENCE_END.findall(line)))
 
 
+def _c4_sentences(c4_text: str, c4_lines: list[str]) -> int:
+    """sum(sentence_count(line) for line in c4_lines), with one search over the joined lines.
+
+    A sentence end cannot span lines (it holds no whitespace, and a newline ends it as a space
+    does), so the matches in the joined text are the lines' matches. A kept line ending in . ? or !
+    has a match at its end; only one ending in a quote can have none, and it still counts as one.
+    """
+    unmatched = sum(1 for line in c4_lines if line.endswith(('"', "'")) and not _SENTENCE_END.search(line))
+    return len(_SENTENCE_END.findall(c4_text)) + unmatched
+
+
 def _duplicates(items: list[str]) -> tuple[int, int]:
     """(number of items equal to an earlier item, their characters)."""
     seen: set[str] = set()
@@ -161,6 +170,14 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
         else:
             seen.add(item)
     return count, chars
+
+
+@dataclass(frozen=True)
+class WordSummary:
+    count: int  # word occurrences
+    characters: int  # their characters
+    with_letters: int  # occurrences of words holding at least one letter
+    stop_words: int | None  # distinct stop words present (None: no list for the language)
 
 
 class WordGrams:
@@ -184,7 +201,8 @@ class WordGrams:
         # The distinct words in order of first use, and how often each occurs.
         self.distinct = list(index)
         self.occurrences: list[int] = counts.tolist()
-        lengths = np.fromiter(map(len, self.distinct), dtype=np.int64, count=len(self.distinct))[self._word_ids]
+        self._distinct_lengths = np.fromiter(map(len, self.distinct), dtype=np.int64, count=len(self.distinct))
+        lengths = self._distinct_lengths[self._word_ids]
         self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
         self.characters = int(self._cumulative[-1])
         self.n = 1
@@ -194,18 +212,25 @@ class WordGrams:
         self._counts = counts
         self._word_counts = counts
 
-    def words_with_letters(self) -> int:
-        """Occurrences of words containing at least one letter."""
-        letters_only = np.fromiter(map(str.isalpha, self.distinct), dtype=bool, count=len(self.distinct))
-        total = int(self._word_counts[letters_only].sum())
+    def word_summary(self, stops: frozenset[str] | None) -> WordSummary:
+        """Gopher's word statistics, when the grams are over all tokens: words are the distinct tokens
+        that are not punctuation, each tested once rather than once per occurrence."""
+        is_word_id = np.fromiter(map(is_word, self.distinct), dtype=bool, count=len(self.distinct))
+        counts = self._word_counts[: len(self.distinct)]
+        words = [w for w, keep in zip(self.distinct, is_word_id.tolist(), strict=True) if keep]
+        letters_only = np.fromiter(map(str.isalpha, words), dtype=bool, count=len(words))
+        word_counts = counts[is_word_id]
+        with_letters = int(word_counts[letters_only].sum())
         for number in np.flatnonzero(~letters_only).tolist():
-            if any(c.isalpha() for c in self.distinct[number]):
-                total += self.occurrences[number]
-        return total
-
-    def distinct_in(self, vocabulary: frozenset[str]) -> int:
-        """Distinct casefolded words found in `vocabulary` (Gopher counts stop words present, not uses)."""
-        return len(vocabulary.intersection(map(str.casefold, self.distinct)))
+            if any(c.isalpha() for c in words[number]):
+                with_letters += int(word_counts[number])
+        return WordSummary(
+            count=int(word_counts.sum()),
+            characters=int((self._distinct_lengths[is_word_id] * word_counts).sum()),
+            with_letters=with_letters,
+            # Gopher counts the stop words present, not their uses.
+            stop_words=None if stops is None else len(stops.intersection(map(str.casefold, words))),
+        )
 
     def advance(self, n: int) -> bool:
         """Move to n-grams (n at least the current n); False when the words are fewer than n."""
@@ -279,15 +304,15 @@ def duplicate_ngram_chars(words: list[str], n: int) -> int:
 
 def compute(text: str, language: str | None) -> dict[str, float | int | bool | None]:
     t = Text.of(text)
-    n_words = len(t.words)
+    grams = WordGrams(t.tokens)
+    stops = stop_words(language) if language else None
+    words = grams.word_summary(stops)
+    n_words = words.count
     n_lines = max(len(t.lines), 1)
     n_chars = max(len(text), 1)
     per_word = max(n_words, 1)
     per_token = max(len(t.tokens), 1)
-    stops = stop_words(language) if language else None
     line_dups, line_dup_chars = _duplicates(t.lines)
-    words = WordGrams(t.words)
-    grams = WordGrams(t.tokens)
     para_dups, para_dup_chars = _duplicates(t.paragraphs)
     c4_lines = c4_kept_lines(t.lines)
     c4_text = "\n".join(c4_lines)
@@ -302,8 +327,8 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         # Gopher's "80 % of words contain an alphabetic character", over the same words as its word count;
         # datatrove divides by all tokens, so every comma and full stop counts as a word without a letter
         # (docs/quality-rules.md: that rejects 13 % of hand-labelled news article bodies).
-        "alpha_words_frac": words.words_with_letters() / per_word,
-        "stop_words": None if stops is None else words.distinct_in(stops),
+        "alpha_words_frac": words.with_letters / per_word,
+        "stop_words": words.stop_words,
         "dup_line_frac": line_dups / n_lines,
         "dup_para_frac": para_dups / max(len(t.paragraphs), 1),
         "dup_line_char_frac": line_dup_chars / n_chars,
@@ -318,7 +343,7 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
         {
             "lorem_ipsum": "lorem ipsum" in c4_text.lower(),
             "curly_brace": "{" in c4_text,
-            "c4_sentences": sum(sentence_count(line) for line in c4_lines),
+            "c4_sentences": _c4_sentences(c4_text, c4_lines),
             "terminal_punct_lines_frac": terminal,
             "line_punct_ratio": sum(line.endswith(sentence_terminals()) for line in t.lines) / n_lines,
             "short_line_ratio": sum(len(line) <= _SHORT_LINE_CHARS for line in t.lines) / n_lines,
