@@ -143,13 +143,9 @@ def c4_kept_lines(lines: list[str]) -> list[str]:
     return kept
 
 
-def sentence_count(line: str) -> int:
-    """Sentences in a line: terminal marks followed by a space or the end, at least one per line."""
-    return max(1, len(_SENTENCE_END.findall(line)))
-
-
 def _c4_sentences(c4_text: str, c4_lines: list[str]) -> int:
-    """sum(sentence_count(line) for line in c4_lines), with one search over the joined lines.
+    """C4's sentences: per kept line, its sentence ends (terminal marks, with closing quotes or
+    brackets, before a space or the end), at least one per line; one search over the joined lines.
 
     A sentence end cannot span lines (it holds no whitespace, and a newline ends it as a space
     does), so the matches in the joined text are the lines' matches. A kept line ending in . ? or !
