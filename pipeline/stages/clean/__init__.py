@@ -331,7 +331,12 @@ class Clean(GlobalStage):
     def _c4_rule(self, line: str, folded: str) -> str | None:
         """The first of the configured C4 line filters that removes the (stripped) line, or None."""
         for name in self.config.c4_line_filters:
-            if name == "c4_long_word" and any(len(word) > C4_MAX_WORD_CHARS for word in line.split()):
+            # (A word longer than the limit needs a line longer than it: most lines skip the split.)
+            if (
+                name == "c4_long_word"
+                and len(line) > C4_MAX_WORD_CHARS
+                and any(len(word) > C4_MAX_WORD_CHARS for word in line.split())
+            ):
                 return name
             if name == "c4_javascript" and "javascript" in folded:
                 return name
