@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +143,32 @@ def ray_cluster(s3_server: str) -> Iterator[RayCluster]:
                     process.wait(timeout=120)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def kill_driver_once(
+    command: list[str], log_path: Path, snapshot: Callable[[], dict[str, Any]], cwd: Path | None = None
+) -> dict[str, Any]:
+    """Run the driver `command`, SIGKILL it (nothing cleans up) as soon as `snapshot()` shows two
+    committed shards, and return that snapshot. Output goes to a file, not a pipe: the killed
+    driver's workers hold its descriptors for the second they take to notice, and a pipe read would
+    wait for them while the driver is not yet reaped."""
+    import time
+
+    log = log_path.open("wb")
+    driver = subprocess.Popen(command, stdout=log, stderr=log, cwd=cwd)
+    seen: dict[str, Any] = {}
+    try:
+        deadline = time.monotonic() + 300
+        while driver.poll() is None and time.monotonic() < deadline:
+            seen = snapshot()
+            if len(seen) >= 2:
+                driver.kill()
+                break
+            time.sleep(0.1)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+        driver.wait()
+        log.close()
+    assert driver.returncode == -9, "the run ended before it could be killed: " + log_path.read_text()
+    return seen

@@ -14,7 +14,7 @@ from helpers import REPO, make_config
 
 from pipeline.execution.runner import Runner
 
-from .conftest import BUCKET, config_copy, download, published_bytes, upload
+from .conftest import BUCKET, config_copy, download, kill_driver_once, published_bytes, upload
 
 pytestmark = pytest.mark.slow
 
@@ -169,23 +169,7 @@ def test_a_ray_driver_killed_mid_run_resumes_from_the_work_folder_in_the_bucket(
         fs.invalidate_cache()
         return {p: fs.info(p)["ETag"] for p in fs.glob(f"{root}/01-*/0000*.json")}
 
-    log = (tmp_path / "driver.log").open("wb")  # a file, not a pipe: nothing waits on it
-    driver = subprocess.Popen(command, stdout=log, stderr=log)
-    before: dict[str, str] = {}
-    try:
-        deadline = time.monotonic() + 300
-        while driver.poll() is None and time.monotonic() < deadline:
-            before = committed()
-            if len(before) >= 2:
-                driver.kill()
-                break
-            time.sleep(0.1)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-        driver.wait()
-        log.close()
-    assert driver.returncode == -9, "the run ended before it could be killed: " + (tmp_path / "driver.log").read_text()
+    before = kill_driver_once(command, tmp_path / "driver.log", committed)
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -6,7 +6,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from pipeline.execution.executor import open_executor
 from pipeline.execution.plan import build_plan
 from pipeline.execution.runner import Runner
 
-from .conftest import BUCKET, config_copy, download, published_bytes, upload
+from .conftest import BUCKET, config_copy, download, kill_driver_once, published_bytes, upload
 
 
 def test_s3_input_and_output_publish_the_same_bytes_as_a_local_run(s3_server: str, corpus: Path, tmp_path: Path):
@@ -188,26 +187,13 @@ def test_a_driver_killed_mid_run_resumes_from_a_work_folder_in_the_bucket(s3_ser
         *[arg for s in sets for arg in ("--set", s)],
     ]
     command[0] = sys.executable
-    # Output to a file, not a pipe: the killed driver's workers hold its descriptors for the second
-    # they take to notice, and a pipe read would wait for them while the driver is not yet reaped.
-    log = (tmp_path / "driver.log").open("wb")
-    driver = subprocess.Popen(command, stdout=log, stderr=log, cwd=REPO)
-    committed: dict[str, tuple[str, str]] = {}
-    try:
-        # Killed once the first map step has committed a few shards (SIGKILL: nothing cleans up).
-        deadline = time.monotonic() + 300
-        while driver.poll() is None and time.monotonic() < deadline:
-            committed = {k: v for k, v in _s3_objects(work).items() if "/01-" in k and k.endswith("0.json")}
-            if len(committed) >= 2:
-                driver.kill()
-                break
-            time.sleep(0.1)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-        driver.wait()
-        log.close()
-    assert driver.returncode == -9, "the run ended before it could be killed: " + (tmp_path / "driver.log").read_text()
+    # Killed once the first map step has committed a few shards in the bucket.
+    committed = kill_driver_once(
+        command,
+        tmp_path / "driver.log",
+        lambda: {k: v for k, v in _s3_objects(work).items() if "/01-" in k and k.endswith("0.json")},
+        cwd=REPO,
+    )
 
     resumed = Runner(make_config(corpus, tmp_path / "out", "ds", sets), workers=2).run()
     local = Runner(make_config(corpus, tmp_path / "local", "ds", ["run.batch_size=4", "run.workers=1"])).run()
