@@ -194,13 +194,11 @@ class WordGrams:
         self._word_ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
         self._vocabulary = max(len(index), 1)
         counts = np.bincount(self._word_ids, minlength=len(index))
-        # The distinct words in order of first use, and how often each occurs.
+        # The distinct words in order of first use; `_word_counts` says how often each occurs.
         self.distinct = list(index)
-        self.occurrences: list[int] = counts.tolist()
         self._distinct_lengths = np.fromiter(map(len, self.distinct), dtype=np.int64, count=len(self.distinct))
         lengths = self._distinct_lengths[self._word_ids]
         self._cumulative = np.concatenate((np.zeros(1, np.int64), np.cumsum(lengths)))
-        self.characters = int(self._cumulative[-1])
         self.n = 1
         # Start positions of the repeated n-grams (ascending), their ids, and each id's count.
         self._positions = np.flatnonzero(counts[self._word_ids] > 1)
@@ -212,10 +210,9 @@ class WordGrams:
         """Gopher's word statistics, when the grams are over all tokens: words are the distinct tokens
         that are not punctuation, each tested once rather than once per occurrence."""
         is_word_id = np.fromiter(map(is_word, self.distinct), dtype=bool, count=len(self.distinct))
-        counts = self._word_counts[: len(self.distinct)]
         words = [w for w, keep in zip(self.distinct, is_word_id.tolist(), strict=True) if keep]
         letters_only = np.fromiter(map(str.isalpha, words), dtype=bool, count=len(words))
-        word_counts = counts[is_word_id]
+        word_counts = self._word_counts[is_word_id]
         with_letters = int(word_counts[letters_only].sum())
         for number in np.flatnonzero(~letters_only).tolist():
             if any(c.isalpha() for c in words[number]):
