@@ -184,17 +184,21 @@ def map_shard(stage_indices: tuple[int, ...], source: Path, target: Path, shard:
     return commit(target, shard, run_map(_plan().stages, stage_indices, read_kept(source, shard)), node_name())
 
 
-def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int, float]:
-    """A global stage's pass-1 per-record work on one shard: (prepared, rows, seconds)."""
-    stage = _plan().stages[stage_index]
-    assert isinstance(stage, GlobalStage)
-    batch = read_kept(source, shard)
+def run_prepare(stage: GlobalStage, batch: pa.RecordBatch | None) -> tuple[Any, int, float]:
+    """A global stage's pass-1 per-record work on one shard's batch: (prepared, rows, seconds)."""
     if batch is None or not batch.num_rows:
         return None, 0, 0.0
     start = time.perf_counter()
     with stage_errors(stage, "prepare"):
         prepared = stage.prepare(batch)
     return prepared, batch.num_rows, time.perf_counter() - start
+
+
+def prepare_shard(stage_index: int, source: Path, shard: int) -> tuple[Any, int, float]:
+    """`run_prepare` on one shard of `source`, in a worker."""
+    stage = _plan().stages[stage_index]
+    assert isinstance(stage, GlobalStage)
+    return run_prepare(stage, read_kept(source, shard))
 
 
 def shard_positions(source: Path, shards: list[int]) -> dict[int, int]:

@@ -30,7 +30,6 @@ import os
 import socket
 import sys
 import tempfile
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -51,10 +50,11 @@ from pipeline.execution.pool import (
     commit,
     run_apply,
     run_map,
+    run_prepare,
     shard_positions,
 )
 from pipeline.execution.workdir import is_remote, read_kept, shard_facts
-from pipeline.stage import GlobalStage, stage_errors
+from pipeline.stage import GlobalStage
 
 # Plans built in this Ray worker process, by config: a worker serves many tasks of the same run.
 _PLANS: dict[str, Plan] = {}
@@ -108,13 +108,7 @@ def _map_task(
 def _prepare_task(config: Config, stage_index: int, batch: Any) -> tuple[Any, int, float, str]:
     stage = _plan_for(config).stages[stage_index]
     assert isinstance(stage, GlobalStage)
-    batch = _load(batch)
-    if batch is None or not batch.num_rows:
-        return None, 0, 0.0, _node_id()
-    start = time.perf_counter()
-    with stage_errors(stage, "prepare"):
-        prepared = stage.prepare(batch)
-    return prepared, batch.num_rows, time.perf_counter() - start, _node_id()
+    return (*run_prepare(stage, _load(batch)), _node_id())
 
 
 # The decided global stage this Ray worker has deserialized, by object id: the driver puts it into the
