@@ -72,9 +72,15 @@ class Reader(Protocol):
 
 
 def reject(
-    number: int | None, reason: str, detail: str, text: str | None = None, encoding: str | None = None
+    number: int | None,
+    reason: str,
+    detail: str,
+    text: str | None = None,
+    encoding: str | None = None,
+    record_id: str | None = None,
 ) -> RawRecord:
-    return RawRecord(number=number, text=text, reason=reason, detail=detail, encoding=encoding)
+    """A ledger row for a record the reader could not use; `record_id`: the input's own id, when known."""
+    return RawRecord(number=number, text=text, id=record_id, reason=reason, detail=detail, encoding=encoding)
 
 
 def read_whole(path: Path, options: ReaderOptions, what: str) -> bytes | RawRecord:

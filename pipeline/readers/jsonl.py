@@ -104,22 +104,18 @@ def record_of(obj: dict[str, Any], number: int, options: ReaderOptions, line: st
     if text is None:
         if options.text_field in obj:
             detail = f"line {number}: '{options.text_field}' is null"
-            rejected = reject(number, "empty", detail, line[:_LEDGER_SNIPPET])
-        else:
-            keys = ", ".join(sorted(obj)[:10])
-            detail = f"line {number} has no '{options.text_field}' field (has: {keys}); set ingest.text_field"
-            rejected = reject(number, "missing_text", detail, line[:_LEDGER_SNIPPET])
-        rejected.id = rid
-        return rejected
+            return reject(number, "empty", detail, line[:_LEDGER_SNIPPET], record_id=rid)
+        keys = ", ".join(sorted(obj)[:10])
+        detail = f"line {number} has no '{options.text_field}' field (has: {keys}); set ingest.text_field"
+        return reject(number, "missing_text", detail, line[:_LEDGER_SNIPPET], record_id=rid)
     if not isinstance(text, str):
-        rejected = reject(
+        return reject(
             number,
             "malformed_record",
             f"line {number}: '{options.text_field}' is a JSON {type(text).__name__}, not a string",
             line[:_LEDGER_SNIPPET],
+            record_id=rid,
         )
-        rejected.id = rid
-        return rejected
     named = (options.text_field, options.id_field, options.url_field)
     return RawRecord(
         number=number,

@@ -122,13 +122,12 @@ def _batch_records(batch: pa.RecordBatch, before: int, options: ReaderOptions) -
     if not _is_text(text_col.type):
         for i in range(n):
             number = before + i + 1
-            rejected = reject(
+            yield reject(
                 number,
                 "malformed_record",
                 f"row {number}: column '{options.text_field}' is {text_col.type}, not text; convert the column",
+                record_id=ids[i],
             )
-            rejected.id = ids[i]
-            yield rejected
         return
     # Lengths in Arrow first: an oversized cell is replaced by null before anything is converted.
     too_large = pc.fill_null(pc.greater(pc.binary_length(text_col), limit), False)
@@ -138,13 +137,12 @@ def _batch_records(batch: pa.RecordBatch, before: int, options: ReaderOptions) -
     named = (options.text_field, options.id_field, options.url_field)
     others = [c for c in batch.schema.names if c not in named]
     rows = batch.select(others).to_pylist() if others else [None] * n
-    declared = {c: batch.schema.field(c).type for c in others if extra_fields.restorable(batch.schema.field(c).type)}
+    declared = {c: t for c in others if extra_fields.restorable(t := batch.schema.field(c).type)}
     for i, (text, rid, url, fields) in enumerate(zip(texts, ids, urls, rows, strict=True)):
         number = before + i + 1
         if over[i]:
-            rejected = reject(number, "too_large", f"row {number} is larger than ingest.max_document_bytes={limit}")
-            rejected.id = rid
-            yield rejected
+            detail = f"row {number} is larger than ingest.max_document_bytes={limit}"
+            yield reject(number, "too_large", detail, record_id=rid)
             continue
         yield RawRecord(
             number=number,
