@@ -51,7 +51,15 @@ class Stage(ABC):
         return []
 
     def card_notes(self) -> dict[str, Any]:
-        """Facts about this stage's run worth recording in run.json and the card (parameters, backend)."""
+        """Facts about this stage's run worth recording in run.json and the card (parameters)."""
+        return {}
+
+    def shard_notes(self) -> dict[str, str]:
+        """Facts about how the process that ran a shard ran the stage (which backend it loaded).
+
+        Recorded with each shard's counts and merged into the card notes, so the card says what the
+        workers did rather than what the main process would have done (it need not load a backend).
+        """
         return {}
 
 

@@ -130,7 +130,9 @@ def run_map(stages: list[Stage], stage_indices: tuple[int, ...], batch: pa.Recor
         with stage_errors(stage, "process"):
             result = stage.process(batch)
         seconds = time.perf_counter() - start
-        tallies.append(stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch)))
+        facts = stage_facts(batch.num_rows, result.kept.num_rows, result.rejected, seconds, text_bytes(batch))
+        notes = stage.shard_notes()
+        tallies.append({**facts, "notes": notes} if notes else facts)
         ledger.append(result.rejected)
         for name, table in result.side.items():
             side.setdefault(name, []).append(table)

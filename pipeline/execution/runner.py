@@ -93,6 +93,10 @@ class Tally:
         self.rejected.update(facts["rejected"])
         self.seconds += facts["seconds"]
         self.bytes_in += facts.get("bytes_in", 0)
+        # A note shards disagree on (one node without the fast backend) lists every value seen.
+        for key, value in facts.get("notes", {}).items():
+            seen = set(self.notes[key].split(", ")) if key in self.notes else set()
+            self.notes[key] = ", ".join(sorted(seen | {value}))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -551,7 +555,7 @@ class Runner:
     @staticmethod
     def _card_libraries(tallies: list[Tally]) -> set[str]:
         libraries = {"langdetect", "ftfy"}
-        if any(t.notes.get("backend") == "langdetect-rs" for t in tallies):
+        if any("langdetect-rs" in str(t.notes.get("backend", "")).split(", ") for t in tallies):
             libraries.add("langdetect-rs")
         return libraries
 

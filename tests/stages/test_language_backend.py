@@ -48,8 +48,8 @@ def test_the_stage_output_is_identical_with_either_backend() -> None:
     )
     fast = Language(LanguageConfig(backend="auto"))
     slow = Language(LanguageConfig(backend="langdetect"))
-    assert fast.card_notes()["backend"] == "langdetect-rs"
-    assert slow.card_notes()["backend"] == "langdetect"
+    assert fast.shard_notes()["backend"] == "langdetect-rs"
+    assert slow.shard_notes()["backend"] == "langdetect"
     a, b = fast.process(batch), slow.process(batch)
     assert a.kept.equals(b.kept) and a.rejected.equals(b.rejected)
     assert 250 < a.kept.num_rows < 320  # the English documents, give or take a few uncertain ones

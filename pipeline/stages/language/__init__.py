@@ -69,8 +69,11 @@ class Language(MapStage):
         ]
 
     def card_notes(self) -> dict[str, object]:
-        backend = langdetect_backend.factory(self.config.seed, prefer_fast=self.config.backend == "auto")[0]
-        return {"backend": backend, "seed": self.config.seed, "profiles": "sorted by name"}
+        return {"seed": self.config.seed, "profiles": "sorted by name"}
+
+    def shard_notes(self) -> dict[str, str]:
+        # The backend this process detects with (cached: loaded once per process, by the first shard).
+        return {"backend": langdetect_backend.factory(self.config.seed, prefer_fast=self.config.backend == "auto")[0]}
 
     def process(self, batch: pa.RecordBatch) -> StageResult:
         keep = set(self.config.languages)
