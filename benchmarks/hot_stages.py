@@ -42,7 +42,7 @@ def bench_ftfy(texts: list[str]) -> None:
 
     stage = Normalize(NormalizeConfig())
     plain = Normalize(NormalizeConfig(fix_mojibake=False))
-    fixer = stage._fixer
+    fixer = stage.mojibake_fixer()
     suspicious = suspicious_characters()
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
 

@@ -28,6 +28,7 @@ from pipeline.execution.plan import build_plan
 from pipeline.ingest import ingest, list_inputs
 from pipeline.stage import GlobalStage, MapStage
 from pipeline.stages.dedup_near.shingles import normalized_tokens
+from pipeline.stages.normalize import Normalize, NormalizeConfig
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -107,11 +108,9 @@ def floors(normalize_input: list[pa.RecordBatch], near_input: list[pa.RecordBatc
         seconds = time.process_time() - start
         print(f"| {name} | {megabytes:.1f} | {seconds:.2f} | {megabytes / seconds:.2f} |")
 
-    fixer = normalize._fixer
-    saved = normalize._fixer
-    normalize._fixer = None
-    row("normalize without ftfy (NFC + regex passes: the floor)", mb, lambda: [normalize.normalize(t) for t in texts])
-    normalize._fixer = saved
+    fixer = normalize.mojibake_fixer()
+    floor = Normalize(NormalizeConfig(fix_mojibake=False))
+    row("normalize without ftfy (NFC + regex passes: the floor)", mb, lambda: [floor.normalize(t) for t in texts])
     non_ascii = [t for t in texts if not t.isascii()]
     na_mb = sum(len(t.encode("utf-8")) for t in non_ascii) / 1e6
     row("screen + ftfy where needed, non-ASCII texts", na_mb, lambda: [fixer.fix(t) for t in non_ascii])

@@ -50,8 +50,8 @@ def _unscreened(stage: Normalize, text: str) -> str:
 
     from pipeline.stages import normalize as module
 
-    if stage._fixer is not None and not text.isascii():
-        text = stage._fixer.fix(text)
+    if stage.config.fix_mojibake and not text.isascii():
+        text = stage.mojibake_fixer().fix(text)
     text = unicodedata.normalize("NFC", text)
     text = module._NEWLINES.sub("\n", text)
     text = module._CONTROL.sub("", text)

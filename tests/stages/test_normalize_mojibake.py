@@ -18,9 +18,7 @@ FTFY_CASES = Path(__file__).parent.parent / "fixtures" / "ftfy"
 
 @pytest.fixture(scope="module")
 def fixer() -> MojibakeFixer:
-    stage = Normalize(NormalizeConfig())
-    assert stage._fixer is not None
-    return stage._fixer
+    return Normalize(NormalizeConfig()).mojibake_fixer()
 
 
 def ftfy_strings() -> list[str]:
@@ -120,6 +118,6 @@ def test_screen_turns_off_when_ftfy_changes(monkeypatch: pytest.MonkeyPatch) -> 
 
     widened = re.compile(BADNESS_RE.pattern + "|\n    qq", BADNESS_RE.flags)
     monkeypatch.setattr(ftfy.badness, "BADNESS_RE", widened)
-    fixer = Normalize(NormalizeConfig())._fixer
-    assert fixer is not None and not fixer.screened
+    fixer = Normalize(NormalizeConfig()).mojibake_fixer()
+    assert not fixer.screened
     assert fixer.needs_ftfy("plain text")

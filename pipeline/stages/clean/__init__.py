@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -183,11 +184,14 @@ class Clean(GlobalStage):
     config: CleanConfig
     # apply() only looks lines up in the decided frequency table: it runs in the workers.
     apply_in_workers = True
+    # Modules the local pool's fork server imports before forking workers (see warm.py).
+    worker_preload = ("pipeline.stages.clean.warm",)
 
     def __init__(self, config: CleanConfig) -> None:
         super().__init__(config)
         self._rules: tuple[Rule, ...] = load_rules(tuple(config.rule_lists))
-        self._screen = screen(self._rules)
+        # Compiled on first use (a third of a second): the main process never applies the rules.
+        self._screen_fn: Callable[[str, int], bool] | None = None
         self._closing = frozenset(config.edge_closing_rules)
         self._frequency = DocumentFrequency()
         self._threshold = config.frequent_min_documents
@@ -196,12 +200,14 @@ class Clean(GlobalStage):
     def __getstate__(self) -> dict[str, Any]:
         # The screen is a closure (not picklable); workers rebuild it from the rules.
         state = self.__dict__.copy()
-        del state["_screen"]
+        state["_screen_fn"] = None
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._screen = screen(self._rules)
+    @property
+    def _screen(self) -> Callable[[str, int], bool]:
+        if self._screen_fn is None:
+            self._screen_fn = screen(self._rules)
+        return self._screen_fn
 
     def output_fields(self) -> list[pa.Field]:
         return [

@@ -39,14 +39,21 @@ class Normalize(MapStage):
     name = "normalize"
     config_class = NormalizeConfig
     config: NormalizeConfig
+    # Imported once in the local pool's fork server rather than in every worker.
+    worker_preload = ("ftfy",)
 
     def __init__(self, config: NormalizeConfig) -> None:
         super().__init__(config)
         self._blank_run = re.compile(r"\n{" + str(config.max_blank_lines + 2) + ",}")
         self._blank_keep = "\n" * (config.max_blank_lines + 1)
         self._blank_min = "\n" * (config.max_blank_lines + 2)
+        # Built on first use: the main process only pickles the stage for the workers, and importing
+        # ftfy there would cost every run's start-up a third of a second.
         self._fixer: MojibakeFixer | None = None
-        if config.fix_mojibake:
+
+    def mojibake_fixer(self) -> MojibakeFixer:
+        """The screen in front of ftfy with this stage's settings (built once, on first use)."""
+        if self._fixer is None:
             import ftfy
 
             # Only repair encoding damage: curly quotes, full-width forms and ligatures are content.
@@ -59,11 +66,12 @@ class Normalize(MapStage):
                 explain=False,
             )
             self._fixer = MojibakeFixer(ftfy_config)
+        return self._fixer
 
     def normalize(self, text: str) -> str:
         # ASCII text cannot hold mojibake; other text goes through the screen in front of ftfy.
-        if self._fixer is not None and not text.isascii():
-            text = self._fixer.fix(text)
+        if self.config.fix_mojibake and not text.isascii():
+            text = self.mojibake_fixer().fix(text)
         if self.config.unicode_form != "none":
             text = unicodedata.normalize(self.config.unicode_form, text)
         # Each substitution runs only where it can match (the screens are exact necessary conditions).
