@@ -29,6 +29,9 @@ from pipeline.schema_loader import schema_failures
 
 MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
+# pandera checks a pandas frame, several times the Arrow bytes for text: a chunk is also kept to about
+# this many uncompressed bytes, so validating long documents costs no more memory than short ones.
+CHUNK_BYTES = 8 << 20
 
 CHECKS = [
     "files",
@@ -386,7 +389,9 @@ def _card_promises_croissant(readme: Path) -> bool:
 
 def _batches(parquet: pq.ParquetFile, rel: str, report: Report) -> Any:
     try:
-        yield from parquet.iter_batches(batch_size=CHUNK_ROWS)
+        meta = parquet.metadata
+        row_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / max(meta.num_rows, 1)
+        yield from parquet.iter_batches(batch_size=max(1, min(CHUNK_ROWS, int(CHUNK_BYTES / max(row_bytes, 1)))))
     except (OSError, ValueError, pa.ArrowException) as exc:
         report.add(Problem("files", f"damaged Parquet data: {str(exc)[:200]}", file=rel))
 
