@@ -36,7 +36,7 @@ from pipeline.errors import TooFewPublished, UsageError, ValidationFailed
 from pipeline.execution.executor import Executor, open_executor
 from pipeline.execution.plan import Step, build_plan, build_steps
 from pipeline.execution.pool import default_workers, stage_facts, text_bytes
-from pipeline.execution.progress import Progress
+from pipeline.execution.progress import Progress, StepProgress
 from pipeline.execution.workdir import (
     DONE,
     WorkDir,
@@ -344,38 +344,21 @@ class Runner:
                     f"ingest: {len(files)} input file(s) under {self.input_url or self.input_root}; "
                     f"{executor.describe()}; work folder {self.work_root}"
                 )
+                # Each step consumes the shards of the step before it as they are committed, so a
+                # step starts while the previous one finishes (only a global stage's decision waits
+                # for all of its input); draining the last step's shards runs the whole chain.
+                shards: Iterator[int] = iter(())
                 for index, step in enumerate(steps):
-                    step_start = time.perf_counter()
-                    reused = (folders[index] / DONE).exists()
                     if step.kind == "ingest":
-                        if len(steps) > 1 and steps[1].kind == "map":
-                            continue  # ingested while the first map step runs, below
-                        self._run_ingest(files, folders[index])
-                    elif step.kind == "map" and index == 1:
-                        # The pool works on the first shards while the main process reads the rest.
-                        ingest_reused = (folders[0] / DONE).exists()
                         shards = self._ingest_shards(files, folders[0])
-                        self._run_map(executor, step, folders[0], folders[1], shards)
-                        self.step_seconds.append(
-                            {
-                                "step": steps[0].name,
-                                "key": steps[0].key,
-                                "reused": ingest_reused,
-                                "seconds": round(self._ingest_seconds, 3),
-                            }
-                        )
                     elif step.kind == "map":
-                        self._run_map(executor, step, folders[index - 1], folders[index])
+                        shards = self._run_map(executor, step, folders[index - 1], folders[index], shards)
                     else:
-                        self._run_global(executor, step, folders[index - 1], folders[index])
-                    self.step_seconds.append(
-                        {
-                            "step": step.name,
-                            "key": step.key,
-                            "reused": reused,
-                            "seconds": round(time.perf_counter() - step_start, 3),
-                        }
-                    )
+                        shards = self._run_global(executor, step, folders[index - 1], folders[index], shards)
+                    shards = self._timed(index, step, folders[index], shards)
+                for _ in shards:
+                    pass
+                self.step_seconds.sort(key=lambda entry: entry.pop("index"))
             result = self._publish(files, steps, folders, started)
             if self.output_url is not None:
                 self.progress.note(f"publish: uploading to {self.output_url}")
@@ -405,14 +388,23 @@ class Runner:
     def _rows(self, folder: Path) -> int:
         return sum(shard_facts(folder, i)["rows"] for i in range(self._shards(folder)))
 
-    def _run_ingest(self, files: list[InputFile], folder: Path) -> None:
-        for _ in self._ingest_shards(files, folder):
-            pass
+    def _timed(self, index: int, step: Step, folder: Path, shards: Iterator[int]) -> Iterator[int]:
+        """`shards`, recording the step's wall seconds from its first shard asked for to its last one."""
+        reused = (folder / DONE).exists()
+        start = time.perf_counter()
+        yield from shards
+        self.step_seconds.append(
+            {
+                "index": index,
+                "step": step.name,
+                "key": step.key,
+                "reused": reused,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
 
     def _ingest_shards(self, files: list[InputFile], folder: Path) -> Iterator[int]:
         """Ingest into `folder`, yielding each shard's number once it is committed."""
-        started = time.perf_counter()
-        self._ingest_seconds = 0.0
         if (folder / DONE).exists():
             yield from range(self._shards(folder))
             return
@@ -449,44 +441,56 @@ class Runner:
             shard += 1
         write_json(folder / DONE, {"shards": shard})
         progress.close()
-        self._ingest_seconds = time.perf_counter() - started
 
     def _run_map(
-        self, executor: Executor, step: Step, source: Path, target: Path, shards: Iterator[int] | None = None
-    ) -> None:
-        """Run a map step over `source`'s shards, or over `shards` as the previous step commits them."""
+        self, executor: Executor, step: Step, source: Path, target: Path, shards: Iterator[int]
+    ) -> Iterator[int]:
+        """Run a map step over `source`'s shards as the previous step commits them (`shards`), yielding
+        each output shard's number once it is committed."""
         if (target / DONE).exists():
-            if shards is not None:
-                for _ in shards:  # the source must still be completed (it is, or it is resumed)
-                    pass
+            for _ in shards:  # the source must still be completed (it is, or it is resumed)
+                pass
+            yield from range(self._shards(target))
             return
         target.mkdir(parents=True, exist_ok=True)
-        total = None
-        if shards is None:
-            total = self._rows(source)
-            shards = iter(range(self._shards(source)))
-        progress = self.progress.step(step.name, total)
+        progress: StepProgress | None = None
         count = 0
         for facts in executor.map_step(step.stage_indices, source, target, shards):
+            # Opened with the first shard (not when the chain is set up), with the total once known.
+            progress = progress or self._step_progress(step.name, source)
             stages = facts["stages"]
             progress.update(stages[0]["in"], facts["in_bytes"], sum(sum(s["rejected"].values()) for s in stages))
+            yield count
             count += 1
         write_json(target / DONE, {"shards": count})
-        progress.close()
+        (progress or self._step_progress(step.name, source)).close()
 
-    def _run_global(self, executor: Executor, step: Step, source: Path, target: Path) -> None:
+    def _step_progress(self, name: str, source: Path) -> StepProgress:
+        """A step's progress; its total is known once the step before it has finished."""
+        return self.progress.step(name, self._rows(source) if (source / DONE).exists() else None)
+
+    def _run_global(
+        self, executor: Executor, step: Step, source: Path, target: Path, shards: Iterator[int]
+    ) -> Iterator[int]:
+        """Pass 1 over `source`'s shards as the previous step commits them, the decision, then pass 2,
+        yielding each output shard's number once it is committed."""
         if (target / DONE).exists():
+            for _ in shards:
+                pass
+            yield from range(self._shards(target))
             return
         # The collected state lives in memory only, so an interrupted global step starts over.
         WorkDir.reset(target)
         index = step.stage_indices[0]
         stage = self.stages[index]
         assert isinstance(stage, GlobalStage)
-        shards = self._shards(source)
-        total = self._rows(source)
         prepare_seconds = collect_seconds = 0.0
-        progress = self.progress.step(f"{stage.name} (pass 1)", total)
-        for shard, (prepared, rows, seconds) in enumerate(executor.prepare(index, source, range(shards))):
+        progress: StepProgress | None = None
+        count = 0
+        # Results come in shard order, whatever order the workers finish in.
+        for shard, (prepared, rows, seconds) in enumerate(executor.prepare(index, source, shards)):
+            progress = progress or self._step_progress(f"{stage.name} (pass 1)", source)
+            count = shard + 1
             prepare_seconds += seconds
             if rows:
                 batch = read_kept(source, shard)
@@ -495,20 +499,21 @@ class Runner:
                     stage.collect(batch, prepared)
                 collect_seconds += time.perf_counter() - start
             progress.update(rows, 0, 0)
-        progress.close()
+        (progress or self._step_progress(f"{stage.name} (pass 1)", source)).close()
         start = time.perf_counter()
         with stage_errors(stage, "decide"):
             stage.decide()
         decide_seconds = time.perf_counter() - start
-        progress = self.progress.step(f"{stage.name} (pass 2)", total)
-        for facts in executor.apply(stage, source, target, range(shards)):
+        applying = self.progress.step(f"{stage.name} (pass 2)", self._rows(source))
+        for shard, facts in enumerate(executor.apply(stage, source, target, range(count))):
             applied = facts["stages"][0]
-            progress.update(applied["in"], applied["bytes_in"], sum(applied["rejected"].values()))
-        progress.close()
+            applying.update(applied["in"], applied["bytes_in"], sum(applied["rejected"].values()))
+            yield shard
+        applying.close()
         write_json(
             target / DONE,
             {
-                "shards": shards,
+                "shards": count,
                 "seconds": prepare_seconds + collect_seconds + decide_seconds,
                 "bytes_per_document": stage.bytes_per_document(),
                 "notes": stage.card_notes(),
