@@ -209,7 +209,7 @@ def test_a_long_line_without_any_sentence_mark_is_furniture_at_the_edges() -> No
     assert cleaned.split("\n\n") == [ARTICLE, tags, paragraph("the bridge"), prose]
     assert [(row["line"], row["rule"]) for row in audit] == [
         ("Tags", "edge_tail"),
-        (tags, "repeated_line"),
+        (tags, "edge_tail"),  # outside the kept span: trimmed there, before repeats are decided
         (tags.upper(), "edge_tail"),
     ]
 
@@ -374,6 +374,21 @@ def test_repeats_inside_a_document_keep_their_first_copy_and_are_audited() -> No
     rules = Counter(row["rule"] for row in audit)
     assert rules == {"repeated_line": 1, "repeated_paragraph": 2}
     assert [row["line"] for row in audit if row["rule"] == "repeated_line"] == [quote]
+
+
+def test_the_copy_that_stays_is_the_first_one_no_other_rule_removed() -> None:
+    # The article's heading also labels a link in the menu above it: the menu's copy goes with the menu
+    # (edge_head), so the heading inside the article is the copy that stays, not a repeat of a removed line.
+    heading = "The budget in numbers"
+    menu = ["Home", "News", heading, "Sport", "Contact"]
+    text = "\n".join(menu) + "\n\n" + "\n\n".join([ARTICLE, heading, paragraph("the budget")])
+    [cleaned], audit = run_clean([text])
+    assert cleaned == "\n\n".join([ARTICLE, heading, paragraph("the budget")])
+    assert [row["rule"] for row in audit if row["line"] == heading] == ["edge_head"]
+    # A second copy inside the article is still a repeat of the first kept one.
+    [cleaned], audit = run_clean([text + "\n\n" + heading + "\n\n" + paragraph("the vote")])
+    assert cleaned is not None and cleaned.count(heading) == 1
+    assert [row["rule"] for row in audit if row["line"] == heading] == ["edge_head", "repeated_line"]
 
 
 def test_repeats_are_kept_when_the_rule_is_off() -> None:

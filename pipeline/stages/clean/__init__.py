@@ -1,6 +1,7 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Six rules decide, in this order, and the first that fires names the removal:
+Six rules decide, in this order (repeats, rule 4, are named last), and the first that fires names the
+removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
@@ -16,9 +17,13 @@ Six rules decide, in this order, and the first that fires names the removal:
    end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
 4. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
    least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
-   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
-   the bottom, a share bar above and below the article: page furniture repeated inside one page,
-   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+   with whitespace runs collapsed. Pull quotes, a headline at the top and the bottom, a share bar
+   above and below the article: page furniture repeated inside one page, which would otherwise make
+   the page fail the whole-document repetition rules of the quality stage. Later copies weigh as
+   removed lines when the edges are trimmed (rule 6), but which copy stays is decided last: the first
+   one no other rule removed. A heading of the article that also labels a link in the menu above it
+   stays in the article when the menu is trimmed. A copy that another rule removes (a frequent line, a
+   line outside the kept span) is named by that rule.
 5. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
@@ -279,8 +284,11 @@ class Clean(GlobalStage):
                 if rules[i] is None and words[i]:
                     rules[i] = self._c4_rule(line.strip(), folded[i])
 
+        # Later copies of a line or paragraph, whatever else removes them, weigh as removed lines when the
+        # edges are trimmed; which copy stays is decided after the trim (see the end).
+        repeats: list[str | None] = [None] * len(lines)
         if c.repeat_min_chars:
-            self._mark_repeats(lines, rules)
+            self._mark_repeats(lines, repeats)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -310,9 +318,10 @@ class Clean(GlobalStage):
         for i in range(len(lines)):
             if not words[i]:
                 continue
-            if rules[i] is not None or furniture(i):
+            removed = rules[i] is not None or repeats[i] is not None
+            if removed or furniture(i):
                 # A line of a list weighs half a navigation label: lists inside articles are common.
-                short = rules[i] is not None or words[i] < c.edge_min_words
+                short = removed or words[i] < c.edge_min_words
                 scores[i] = -c.edge_line_penalty if short else -c.edge_line_penalty / 2
                 if rules[i] in self._closing:
                     scores[i] = -c.edge_closing_penalty
@@ -320,12 +329,15 @@ class Clean(GlobalStage):
                 scores[i] = float(words[i])
                 prose = True
 
-        if not prose:
-            return rules  # nothing but short lines (a list, a poem): not furniture around an article
-        start, end = _best_span(scores)
-        for i in range(len(lines)):
-            if rules[i] is None and words[i] and (i < start or i > end):
-                rules[i] = "edge_head" if i < start else "edge_tail"
+        if prose:  # else nothing but short lines (a list, a poem): not furniture around an article
+            start, end = _best_span(scores)
+            for i in range(len(lines)):
+                if rules[i] is None and words[i] and (i < start or i > end):
+                    rules[i] = "edge_head" if i < start else "edge_tail"
+        # Repeats are decided last: the copy that stays is the first one no other rule removed, so a
+        # line of the article repeated in the menu above it is not lost with the menu.
+        if c.repeat_min_chars:
+            self._mark_repeats(lines, rules)
         return rules
 
     def _c4_rule(self, line: str, folded: str) -> str | None:
@@ -364,6 +376,8 @@ class Clean(GlobalStage):
             key = " ".join(" ".join(lines[i].split()) for i in members)
             if len(key) < minimum:
                 continue
+            if all(rules[i] is not None for i in members):
+                continue  # removed by another rule: not the copy that stays
             if key in seen_paragraphs:
                 for i in members:
                     if rules[i] is None:
@@ -372,13 +386,13 @@ class Clean(GlobalStage):
                 seen_paragraphs.add(key)
         seen_lines: set[str] = set()
         for i, line in enumerate(lines):
+            if rules[i] is not None:
+                continue  # removed by another rule: not the copy that stays
             key = " ".join(line.split())
             if len(key) < minimum:
                 continue
-            # Lines removed by another rule still count as seen: the first copy decides.
             if key in seen_lines:
-                if rules[i] is None:
-                    rules[i] = "repeated_line"
+                rules[i] = "repeated_line"
             else:
                 seen_lines.add(key)
 
