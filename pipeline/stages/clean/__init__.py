@@ -24,6 +24,12 @@ removal:
    one no other rule removed. A heading of the article that also labels a link in the menu above it
    stays in the article when the menu is trimmed. A copy that another rule removes (a frequent line, a
    line outside the kept span) is named by that rule.
+   `repeated_text`: a line of at least `edge_max_words` words whose sentences, by characters, are at
+   least `repeat_sentence_share` sentences that earlier lines already hold: a summary box repeating the
+   lede, the whole article again in one line (a page's description or article-body metadata printed
+   after it). Sentences end at . ! ? … and the CJK full stops, with closing quotes or brackets, before
+   a space. Without it such a copy counts as prose, keeps the trimmed span open down to it and makes
+   the page fail the quality stage's duplicate n-gram rules.
 5. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
@@ -72,6 +78,9 @@ _DIGIT = re.compile(r"\d")
 # Sentence and clause marks of the common scripts: a long line with none of them is not prose.
 _SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
 _LETTER = re.compile(r"[^\W\d_]")
+# A sentence ends at a terminal mark (and any closing quotes or brackets) followed by a space.
+_SENTENCE_ENDS = ".!?…。！？"
+_SENTENCE_SPLIT = re.compile(rf"(?<=[{_SENTENCE_ENDS}])[\"'”’)\]]*\s+")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -112,6 +121,9 @@ class CleanConfig(StageConfig):
     repeat_min_chars: int = Field(default=10, ge=0)
     """Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an earlier
     one in the same document are removed; 0 turns the rule off."""
+    repeat_sentence_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A line of at least `edge_max_words` words is removed when at least this share of its characters is
+    in sentences that earlier lines of the document already hold (rule `repeated_text`); 0 turns it off."""
 
     @field_validator("rule_lists")
     @classmethod
@@ -233,6 +245,10 @@ class Clean(GlobalStage):
             "c4_line_filters": c.c4_line_filters,
             "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
             "characters (whitespace collapsed)",
+            "repeated_text": f"lines of >= {c.edge_max_words} words with >= {c.repeat_sentence_share:.0%} of their "
+            "characters in sentences earlier lines already hold"
+            if c.repeat_sentence_share
+            else "off",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
@@ -287,8 +303,11 @@ class Clean(GlobalStage):
         # Later copies of a line or paragraph, whatever else removes them, weigh as removed lines when the
         # edges are trimmed; which copy stays is decided after the trim (see the end).
         repeats: list[str | None] = [None] * len(lines)
+        # Lines with whitespace runs collapsed, and their sentences when needed: computed once for both passes.
+        collapsed = [" ".join(line.split()) for line in lines] if c.repeat_min_chars else []
+        sentences: dict[int, list[str]] = {}
         if c.repeat_min_chars:
-            self._mark_repeats(lines, repeats)
+            self._mark_repeats(collapsed, repeats, sentences)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -337,7 +356,7 @@ class Clean(GlobalStage):
         # Repeats are decided last: the copy that stays is the first one no other rule removed, so a
         # line of the article repeated in the menu above it is not lost with the menu.
         if c.repeat_min_chars:
-            self._mark_repeats(lines, rules)
+            self._mark_repeats(collapsed, rules, sentences)
         return rules
 
     def _c4_rule(self, line: str, folded: str) -> str | None:
@@ -360,12 +379,14 @@ class Clean(GlobalStage):
                 return name
         return None
 
-    def _mark_repeats(self, lines: list[str], rules: list[str | None]) -> None:
-        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters."""
+    def _mark_repeats(self, collapsed: list[str], rules: list[str | None], sentences: dict[int, list[str]]) -> None:
+        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters, then
+        long lines made mostly of sentences already seen (`repeat_sentence_share`). `collapsed`: the lines
+        with whitespace runs collapsed; `sentences`: each line's sentences, filled as they are needed."""
         minimum = self.config.repeat_min_chars
         paragraphs: list[list[int]] = [[]]
-        for i, line in enumerate(lines):
-            if line.strip():
+        for i, line in enumerate(collapsed):
+            if line:
                 paragraphs[-1].append(i)
             elif paragraphs[-1]:
                 paragraphs.append([])
@@ -373,7 +394,7 @@ class Clean(GlobalStage):
         for members in paragraphs:
             if len(members) < 2:
                 continue  # a one-line paragraph is a line: the line rule below names it
-            key = " ".join(" ".join(lines[i].split()) for i in members)
+            key = " ".join(collapsed[i] for i in members)
             if len(key) < minimum:
                 continue
             if all(rules[i] is not None for i in members):
@@ -385,16 +406,28 @@ class Clean(GlobalStage):
             else:
                 seen_paragraphs.add(key)
         seen_lines: set[str] = set()
-        for i, line in enumerate(lines):
-            if rules[i] is not None:
-                continue  # removed by another rule: not the copy that stays
-            key = " ".join(line.split())
-            if len(key) < minimum:
-                continue
+        seen_sentences: set[str] = set()
+        share = self.config.repeat_sentence_share
+        for i, key in enumerate(collapsed):
+            if rules[i] is not None or len(key) < minimum:
+                continue  # removed by another rule (not the copy that stays), or too short to count
             if key in seen_lines:
                 rules[i] = "repeated_line"
-            else:
-                seen_lines.add(key)
+                continue
+            seen_lines.add(key)
+            if not share:
+                continue
+            if i not in sentences:
+                # (A line without a sentence end before its last character is one sentence: no regex.)
+                inner = key[:-1]
+                split = any(mark in inner for mark in _SENTENCE_ENDS)
+                sentences[i] = [part for part in _SENTENCE_SPLIT.split(key) if part] if split else [key]
+            if word_count(key) >= self.config.edge_max_words:
+                repeated = sum(len(part) for part in sentences[i] if part in seen_sentences)
+                if repeated and repeated >= share * sum(len(part) for part in sentences[i]):
+                    rules[i] = "repeated_text"
+                    continue
+            seen_sentences.update(sentences[i])
 
     @staticmethod
     def _rebuild(lines: list[str], rules: list[str | None]) -> str:
