@@ -78,9 +78,8 @@ _DIGIT = re.compile(r"\d")
 # Sentence and clause marks of the common scripts: a long line with none of them is not prose.
 _SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
 _LETTER = re.compile(r"[^\W\d_]")
-# A sentence ends at a terminal mark (and any closing quotes or brackets) followed by a space.
-_SENTENCE_ENDS = ".!?…。！？"
-_SENTENCE_SPLIT = re.compile(rf"(?<=[{_SENTENCE_ENDS}])[\"'”’)\]]*\s+")
+# A sentence ends at a terminal mark, with any closing quotes or brackets, followed by a space.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]* ")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -160,6 +159,16 @@ def fold(line: str) -> str:
     # str.split() and re's \s both split on the characters str.isspace() accepts, so this equals
     # re.sub(r"\s+", " ", line).strip() without a regex pass.
     return " ".join(line.split()).casefold()
+
+
+def split_sentences(collapsed: str) -> list[str]:
+    """The sentences of a line whose whitespace runs are collapsed to single spaces."""
+    out, start = [], 0
+    for end in _SENTENCE_END.finditer(collapsed):
+        out.append(collapsed[start : end.end() - 1])
+        start = end.end()
+    out.append(collapsed[start:])
+    return out
 
 
 def frequency_key(line: str) -> str:
@@ -276,8 +285,11 @@ class Clean(GlobalStage):
 
     # -- pass 2 ---------------------------------------------------------------------------------
 
-    def _line_rules(self, lines: list[str], folded: list[str], counts: np.ndarray) -> list[str | None]:
-        """The rule removing each line (None: kept; blank lines are always None). `folded`: fold(line)."""
+    def _line_rules(
+        self, lines: list[str], collapsed: list[str], folded: list[str], counts: np.ndarray
+    ) -> list[str | None]:
+        """The rule removing each line (None: kept; blank lines are always None). `collapsed`: the line with
+        whitespace runs collapsed and its ends stripped; `folded`: the same, case-folded (fold(line))."""
         c = self.config
         rules: list[str | None] = [None] * len(lines)
         # The folded line is the line's whitespace tokens joined by single spaces (and case folding maps
@@ -303,11 +315,10 @@ class Clean(GlobalStage):
         # Later copies of a line or paragraph, whatever else removes them, weigh as removed lines when the
         # edges are trimmed; which copy stays is decided after the trim (see the end).
         repeats: list[str | None] = [None] * len(lines)
-        # Lines with whitespace runs collapsed, and their sentences when needed: computed once for both passes.
-        collapsed = [" ".join(line.split()) for line in lines] if c.repeat_min_chars else []
+        # The lines' sentences, split when first needed, serve both passes.
         sentences: dict[int, list[str]] = {}
         if c.repeat_min_chars:
-            self._mark_repeats(collapsed, repeats, sentences)
+            self._mark_repeats(collapsed, words, repeats, sentences)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -355,8 +366,9 @@ class Clean(GlobalStage):
                     rules[i] = "edge_head" if i < start else "edge_tail"
         # Repeats are decided last: the copy that stays is the first one no other rule removed, so a
         # line of the article repeated in the menu above it is not lost with the menu.
-        if c.repeat_min_chars:
-            self._mark_repeats(collapsed, rules, sentences)
+        # (With fewer lines left there are fewer copies: no repeat before the trim, none after it.)
+        if any(repeats):
+            self._mark_repeats(collapsed, words, rules, sentences)
         return rules
 
     def _c4_rule(self, line: str, folded: str) -> str | None:
@@ -379,10 +391,12 @@ class Clean(GlobalStage):
                 return name
         return None
 
-    def _mark_repeats(self, collapsed: list[str], rules: list[str | None], sentences: dict[int, list[str]]) -> None:
+    def _mark_repeats(
+        self, collapsed: list[str], words: list[int], rules: list[str | None], sentences: dict[int, list[str]]
+    ) -> None:
         """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters, then
-        long lines made mostly of sentences already seen (`repeat_sentence_share`). `collapsed`: the lines
-        with whitespace runs collapsed; `sentences`: each line's sentences, filled as they are needed."""
+        long lines made mostly of sentences already seen (`repeat_sentence_share`). `words`: each line's
+        word count; `sentences`: each line's sentences, filled as they are needed."""
         minimum = self.config.repeat_min_chars
         paragraphs: list[list[int]] = [[]]
         for i, line in enumerate(collapsed):
@@ -418,11 +432,8 @@ class Clean(GlobalStage):
             if not share:
                 continue
             if i not in sentences:
-                # (A line without a sentence end before its last character is one sentence: no regex.)
-                inner = key[:-1]
-                split = any(mark in inner for mark in _SENTENCE_ENDS)
-                sentences[i] = [part for part in _SENTENCE_SPLIT.split(key) if part] if split else [key]
-            if word_count(key) >= self.config.edge_max_words:
+                sentences[i] = split_sentences(key)
+            if words[i] >= self.config.edge_max_words:
                 repeated = sum(len(part) for part in sentences[i] if part in seen_sentences)
                 if repeated and repeated >= share * sum(len(part) for part in sentences[i]):
                     rules[i] = "repeated_text"
@@ -451,7 +462,9 @@ class Clean(GlobalStage):
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist()
         documents = [text.split("\n") for text in texts]
-        folded = [[fold(line) for line in lines] for lines in documents]
+        # fold(line) is the collapsed line case-folded: one split per line serves both.
+        collapsed = [[" ".join(line.split()) for line in lines] for lines in documents]
+        folded = [[key.casefold() for key in doc] for doc in collapsed]
         flat = np.array(
             [line_hash(_DIGIT.sub("0", key)) if key else 0 for doc in folded for key in doc], dtype=np.uint64
         )
@@ -463,10 +476,10 @@ class Clean(GlobalStage):
         details: list[str] = []
         side: dict[str, list[Any]] = {"id": [], "line_number": [], "line": [], "rule": []}
         offset = 0
-        for rid, lines, keys in zip(ids, documents, folded, strict=True):
+        for rid, lines, plain, keys in zip(ids, documents, collapsed, folded, strict=True):
             counts = flat_counts[offset : offset + len(lines)]
             offset += len(lines)
-            rules = self._line_rules(lines, keys, counts)
+            rules = self._line_rules(lines, plain, keys, counts)
             removed = Counter[str]()
             for number, (line, rule) in enumerate(zip(lines, rules, strict=True), start=1):
                 if rule is not None:
