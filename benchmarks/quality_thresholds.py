@@ -2,7 +2,8 @@
 
     PYTHONPATH=. python benchmarks/quality_thresholds.py [--data FILE] [--folds 5]
 
-(default FILE: $PIPELINE_EVALDATA/dclm-quality-labels/majority_data.jsonl)
+(default FILE: $PIPELINE_EVALDATA/dclm-quality-labels/majority_data.jsonl; `--show c4_min_sentences=3`
+also prints one setting of the grid, the other rules at their defaults)
 
 The texts go through the default normalize and clean stages (as in benchmarks/quality.py), then the
 quality stage's signals. Five thresholds that reject good texts most often are varied over a grid
@@ -86,6 +87,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="default: $PIPELINE_EVALDATA/dclm-quality-labels/majority_data.jsonl")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--min-good", type=float, default=0.85, help="pass rate of good texts a setting needs")
+    parser.add_argument(
+        "--show",
+        action="append",
+        default=[],
+        metavar="RULE=VALUE[,RULE=VALUE]",
+        help="also print this grid setting (unnamed rules at their defaults), e.g. c4_min_sentences=3",
+    )
     args = parser.parse_args()
     args.data = args.data or evaldata_folder(None) / "dclm-quality-labels" / "majority_data.jsonl"
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -101,6 +109,16 @@ def main() -> None:
     print(f"{'':58} {'good':>6} {'bad':>6} {'bal.acc':>6}")
     good, bad = rates(fail, labels)
     show("defaults", good[0], bad[0])
+    for shown in args.show:
+        values = dict(item.split("=", 1) for item in shown.split(","))
+        unknown = sorted(set(values) - set(GRID))
+        if unknown:
+            parser.error(f"--show: {unknown[0]} is not one of the grid's rules: {', '.join(GRID)}")
+        setting = tuple(float(values[rule]) if rule in values else grid[0] for rule, (_, _, grid) in GRID.items())
+        if setting not in SETTINGS:
+            parser.error(f"--show {shown}: not a value of the grid ({describe(setting)})")
+        row = SETTINGS.index(setting)
+        show(shown, good[row], bad[row])
     best = choose(fail, labels, args.min_good)
     if best is None:
         print("no setting passes enough good texts")

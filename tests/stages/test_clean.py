@@ -142,7 +142,8 @@ def test_removed_lines_table_names_document_line_and_rule(run_pipeline) -> None:
     ],
 )
 def test_rule_lists_remove_web_furniture(line: str, rule: str) -> None:
-    texts, audit = run_clean([f"{ARTICLE}\n\n{line}\n\n{ARTICLE} Again."])
+    # (Prose after the line keeps it inside the article, so only its rule can remove it.)
+    texts, audit = run_clean([f"{ARTICLE}\n\n{line}\n\n{paragraph('the vote')}"])
     assert line not in texts[0]
     assert [(r["line"], r["rule"]) for r in audit] == [(line, rule)]
 
@@ -209,7 +210,7 @@ def test_a_long_line_without_any_sentence_mark_is_furniture_at_the_edges() -> No
     assert cleaned.split("\n\n") == [ARTICLE, tags, paragraph("the bridge"), prose]
     assert [(row["line"], row["rule"]) for row in audit] == [
         ("Tags", "edge_tail"),
-        (tags, "repeated_line"),
+        (tags, "edge_tail"),  # outside the kept span: trimmed there, before repeats are decided
         (tags.upper(), "edge_tail"),
     ]
 
@@ -374,6 +375,55 @@ def test_repeats_inside_a_document_keep_their_first_copy_and_are_audited() -> No
     rules = Counter(row["rule"] for row in audit)
     assert rules == {"repeated_line": 1, "repeated_paragraph": 2}
     assert [row["line"] for row in audit if row["rule"] == "repeated_line"] == [quote]
+
+
+def test_the_copy_that_stays_is_the_first_one_no_other_rule_removed() -> None:
+    # The article's heading also labels a link in the menu above it: the menu's copy goes with the menu
+    # (edge_head), so the heading inside the article is the copy that stays, not a repeat of a removed line.
+    heading = "The budget in numbers"
+    menu = ["Home", "News", heading, "Sport", "Contact"]
+    text = "\n".join(menu) + "\n\n" + "\n\n".join([ARTICLE, heading, paragraph("the budget")])
+    [cleaned], audit = run_clean([text])
+    assert cleaned == "\n\n".join([ARTICLE, heading, paragraph("the budget")])
+    assert [row["rule"] for row in audit if row["line"] == heading] == ["edge_head"]
+    # A second copy inside the article is still a repeat of the first kept one.
+    [cleaned], audit = run_clean([text + "\n\n" + heading + "\n\n" + paragraph("the vote")])
+    assert cleaned is not None and cleaned.count(heading) == 1
+    assert [row["rule"] for row in audit if row["line"] == heading] == ["edge_head", "repeated_line"]
+
+
+def test_a_long_line_made_of_sentences_the_document_already_holds_is_a_repeat() -> None:
+    # A summary box repeating the lede inside the article: two sentences of the first paragraph, one line.
+    summary = "Members agreed that both buildings need repairs before the winter season begins in earnest. " + (
+        "The council met on Tuesday to discuss the new budget for the library and the public pool."
+    )
+    text = "\n\n".join([ARTICLE, paragraph("the bridge"), summary, paragraph("the budget")])
+    [cleaned], audit = run_clean([text])
+    assert cleaned == "\n\n".join([ARTICLE, paragraph("the bridge"), paragraph("the budget")])
+    assert [(row["line"], row["rule"]) for row in audit] == [(summary, "repeated_text")]
+    # A line with new sentences for most of its text stays (here one sentence of three was seen).
+    fresh = (
+        "Members agreed that both buildings need repairs before the winter season begins in earnest. "
+        "The mayor wants the pool open all year, and the library open on Sundays from next spring on. "
+        "Both will need more staff, which the budget for next year does not yet provide for at all."
+    )
+    [cleaned], audit = run_clean(["\n\n".join([ARTICLE, fresh, paragraph("the budget")])])
+    assert cleaned is not None and fresh in cleaned and audit == []
+    [cleaned], audit = run_clean([text], repeat_sentence_share=0)
+    assert cleaned == text and audit == []
+
+
+def test_the_whole_article_again_in_one_line_after_it_is_trimmed_with_the_tail() -> None:
+    # Page metadata (a description or an article-body field) printed after the page: the article's
+    # paragraphs joined into one long line. As prose it would outweigh the furniture around it and keep
+    # the span open to it, doubling the article (the quality stage's repetition rules then reject it).
+    body = [ARTICLE, paragraph("the bridge"), paragraph("the budget")]
+    tail = ["Share", "Tweet", "Email", "Jane Doe", "2019-11-13T23:06:00+01:00", " ".join(body), "Imprint"]
+    text = "\n\n".join(body) + "\n\n" + "\n".join(tail)
+    [cleaned], _ = run_clean([text])
+    assert cleaned == "\n\n".join(body)
+    [cleaned], _ = run_clean([text], repeat_sentence_share=0)
+    assert cleaned is not None and cleaned.count(ARTICLE) == 2
 
 
 def test_repeats_are_kept_when_the_rule_is_off() -> None:

@@ -1,6 +1,7 @@
 """clean: remove boilerplate lines (web furniture) and keep every removal auditable.
 
-Six rules decide, in this order, and the first that fires names the removal:
+Six rules decide, in this order (repeats, rule 4, are named last), and the first that fires names the
+removal:
 
 1. `<rule>` from the shipped rule lists (pipeline/data/boilerplate/<lang>.toml): cookie notices,
    log-in and subscription prompts, comment forms, share and read-more links, rights lines,
@@ -16,9 +17,19 @@ Six rules decide, in this order, and the first that fires names the removal:
    end in . ? ! " or ', or ends in ...) and `c4_min_words` (fewer than 3 words), at any length.
 4. `repeated_paragraph` / `repeated_line`: a paragraph (lines between blank lines) or a line of at
    least `repeat_min_chars` characters that repeats an earlier one of the same document, compared
-   with whitespace runs collapsed; the first occurrence stays. Pull quotes, a headline at the top and
-   the bottom, a share bar above and below the article: page furniture repeated inside one page,
-   which would otherwise make the page fail the whole-document repetition rules of the quality stage.
+   with whitespace runs collapsed. Pull quotes, a headline at the top and the bottom, a share bar
+   above and below the article: page furniture repeated inside one page, which would otherwise make
+   the page fail the whole-document repetition rules of the quality stage. Later copies weigh as
+   removed lines when the edges are trimmed (rule 6), but which copy stays is decided last: the first
+   one no other rule removed. A heading of the article that also labels a link in the menu above it
+   stays in the article when the menu is trimmed. A copy that another rule removes (a frequent line, a
+   line outside the kept span) is named by that rule.
+   `repeated_text`: a line of at least `edge_max_words` words whose sentences, by characters, are at
+   least `repeat_sentence_share` sentences that earlier lines already hold: a summary box repeating the
+   lede, the whole article again in one line (a page's description or article-body metadata printed
+   after it). Sentences end at . ! ? … and the CJK full stops, with closing quotes or brackets, before
+   a space. Without it such a copy counts as prose, keeps the trimmed span open down to it and makes
+   the page fail the quality stage's duplicate n-gram rules.
 5. `frequent_line`: a line (case-folded, whitespace collapsed, digits as 0) found in at least
    max(frequent_min_documents, ceil(frequent_min_fraction × documents)) distinct documents. The count
    floor keeps a 5-document corpus from losing a line two pages happen to share; the fraction keeps a
@@ -68,6 +79,8 @@ _DIGIT = re.compile(r"\d")
 # Sentence and clause marks of the common scripts: a long line with none of them is not prose.
 _SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
 _LETTER = re.compile(r"[^\W\d_]")
+# A sentence ends at a terminal mark, with any closing quotes or brackets, followed by a space.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]* ")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -108,6 +121,9 @@ class CleanConfig(StageConfig):
     repeat_min_chars: int = Field(default=10, ge=0)
     """Lines and paragraphs of at least this many characters (whitespace collapsed) that repeat an earlier
     one in the same document are removed; 0 turns the rule off."""
+    repeat_sentence_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A line of at least `edge_max_words` words is removed when at least this share of its characters is
+    in sentences that earlier lines of the document already hold (rule `repeated_text`); 0 turns it off."""
 
     @field_validator("rule_lists")
     @classmethod
@@ -144,6 +160,16 @@ def fold(line: str) -> str:
     # str.split() and re's \s both split on the characters str.isspace() accepts, so this equals
     # re.sub(r"\s+", " ", line).strip() without a regex pass.
     return " ".join(line.split()).casefold()
+
+
+def split_sentences(collapsed: str) -> list[str]:
+    """The sentences of a line whose whitespace runs are collapsed to single spaces."""
+    out, start = [], 0
+    for end in _SENTENCE_END.finditer(collapsed):
+        out.append(collapsed[start : end.end() - 1])
+        start = end.end()
+    out.append(collapsed[start:])
+    return out
 
 
 def frequency_key(line: str) -> str:
@@ -234,6 +260,10 @@ class Clean(GlobalStage):
             "c4_line_filters": c.c4_line_filters,
             "repeated_line": f"later copies in the same document of a line or paragraph of >= {c.repeat_min_chars} "
             "characters (whitespace collapsed)",
+            "repeated_text": f"lines of >= {c.edge_max_words} words with >= {c.repeat_sentence_share:.0%} of their "
+            "characters in sentences earlier lines already hold"
+            if c.repeat_sentence_share
+            else "off",
         }
 
     # -- pass 1 ---------------------------------------------------------------------------------
@@ -261,8 +291,11 @@ class Clean(GlobalStage):
 
     # -- pass 2 ---------------------------------------------------------------------------------
 
-    def _line_rules(self, lines: list[str], folded: list[str], counts: np.ndarray) -> list[str | None]:
-        """The rule removing each line (None: kept; blank lines are always None). `folded`: fold(line)."""
+    def _line_rules(
+        self, lines: list[str], collapsed: list[str], folded: list[str], counts: np.ndarray
+    ) -> list[str | None]:
+        """The rule removing each line (None: kept; blank lines are always None). `collapsed`: the line with
+        whitespace runs collapsed and its ends stripped; `folded`: the same, case-folded (fold(line))."""
         c = self.config
         rules: list[str | None] = [None] * len(lines)
         # The folded line is the line's whitespace tokens joined by single spaces (and case folding maps
@@ -285,8 +318,13 @@ class Clean(GlobalStage):
                 if rules[i] is None and words[i]:
                     rules[i] = self._c4_rule(line.strip(), folded[i])
 
+        # Later copies of a line or paragraph, whatever else removes them, weigh as removed lines when the
+        # edges are trimmed; which copy stays is decided after the trim (see the end).
+        repeats: list[str | None] = [None] * len(lines)
+        # The lines' sentences, split when first needed, serve both passes.
+        sentences: dict[int, list[str]] = {}
         if c.repeat_min_chars:
-            self._mark_repeats(lines, rules)
+            self._mark_repeats(collapsed, words, repeats, sentences)
 
         frequent = [rules[i] is None and words[i] > 0 and counts[i] >= self._threshold for i in range(len(lines))]
         if any(frequent):
@@ -316,9 +354,10 @@ class Clean(GlobalStage):
         for i in range(len(lines)):
             if not words[i]:
                 continue
-            if rules[i] is not None or furniture(i):
+            removed = rules[i] is not None or repeats[i] is not None
+            if removed or furniture(i):
                 # A line of a list weighs half a navigation label: lists inside articles are common.
-                short = rules[i] is not None or words[i] < c.edge_min_words
+                short = removed or words[i] < c.edge_min_words
                 scores[i] = -c.edge_line_penalty if short else -c.edge_line_penalty / 2
                 if rules[i] in self._closing:
                     scores[i] = -c.edge_closing_penalty
@@ -326,12 +365,16 @@ class Clean(GlobalStage):
                 scores[i] = float(words[i])
                 prose = True
 
-        if not prose:
-            return rules  # nothing but short lines (a list, a poem): not furniture around an article
-        start, end = _best_span(scores)
-        for i in range(len(lines)):
-            if rules[i] is None and words[i] and (i < start or i > end):
-                rules[i] = "edge_head" if i < start else "edge_tail"
+        if prose:  # else nothing but short lines (a list, a poem): not furniture around an article
+            start, end = _best_span(scores)
+            for i in range(len(lines)):
+                if rules[i] is None and words[i] and (i < start or i > end):
+                    rules[i] = "edge_head" if i < start else "edge_tail"
+        # Repeats are decided last: the copy that stays is the first one no other rule removed, so a
+        # line of the article repeated in the menu above it is not lost with the menu.
+        # (With fewer lines left there are fewer copies: no repeat before the trim, none after it.)
+        if any(repeats):
+            self._mark_repeats(collapsed, words, rules, sentences)
         return rules
 
     def _c4_rule(self, line: str, folded: str) -> str | None:
@@ -354,12 +397,16 @@ class Clean(GlobalStage):
                 return name
         return None
 
-    def _mark_repeats(self, lines: list[str], rules: list[str | None]) -> None:
-        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters."""
+    def _mark_repeats(
+        self, collapsed: list[str], words: list[int], rules: list[str | None], sentences: dict[int, list[str]]
+    ) -> None:
+        """Mark later copies of a paragraph, then of a line, of at least repeat_min_chars characters, then
+        long lines made mostly of sentences already seen (`repeat_sentence_share`). `words`: each line's
+        word count; `sentences`: each line's sentences, filled as they are needed."""
         minimum = self.config.repeat_min_chars
         paragraphs: list[list[int]] = [[]]
-        for i, line in enumerate(lines):
-            if line.strip():
+        for i, line in enumerate(collapsed):
+            if line:
                 paragraphs[-1].append(i)
             elif paragraphs[-1]:
                 paragraphs.append([])
@@ -367,9 +414,11 @@ class Clean(GlobalStage):
         for members in paragraphs:
             if len(members) < 2:
                 continue  # a one-line paragraph is a line: the line rule below names it
-            key = " ".join(" ".join(lines[i].split()) for i in members)
+            key = " ".join(collapsed[i] for i in members)
             if len(key) < minimum:
                 continue
+            if all(rules[i] is not None for i in members):
+                continue  # removed by another rule: not the copy that stays
             if key in seen_paragraphs:
                 for i in members:
                     if rules[i] is None:
@@ -377,16 +426,25 @@ class Clean(GlobalStage):
             else:
                 seen_paragraphs.add(key)
         seen_lines: set[str] = set()
-        for i, line in enumerate(lines):
-            key = " ".join(line.split())
-            if len(key) < minimum:
-                continue
-            # Lines removed by another rule still count as seen: the first copy decides.
+        seen_sentences: set[str] = set()
+        share = self.config.repeat_sentence_share
+        for i, key in enumerate(collapsed):
+            if rules[i] is not None or len(key) < minimum:
+                continue  # removed by another rule (not the copy that stays), or too short to count
             if key in seen_lines:
-                if rules[i] is None:
-                    rules[i] = "repeated_line"
-            else:
-                seen_lines.add(key)
+                rules[i] = "repeated_line"
+                continue
+            seen_lines.add(key)
+            if not share:
+                continue
+            if i not in sentences:
+                sentences[i] = split_sentences(key)
+            if words[i] >= self.config.edge_max_words:
+                repeated = sum(len(part) for part in sentences[i] if part in seen_sentences)
+                if repeated and repeated >= share * sum(len(part) for part in sentences[i]):
+                    rules[i] = "repeated_text"
+                    continue
+            seen_sentences.update(sentences[i])
 
     @staticmethod
     def _rebuild(lines: list[str], rules: list[str | None]) -> str:
@@ -410,7 +468,9 @@ class Clean(GlobalStage):
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist()
         documents = [text.split("\n") for text in texts]
-        folded = [[fold(line) for line in lines] for lines in documents]
+        # fold(line) is the collapsed line case-folded: one split per line serves both.
+        collapsed = [[" ".join(line.split()) for line in lines] for lines in documents]
+        folded = [[key.casefold() for key in doc] for doc in collapsed]
         flat = np.array(
             [line_hash(_DIGIT.sub("0", key)) if key else 0 for doc in folded for key in doc], dtype=np.uint64
         )
@@ -422,10 +482,10 @@ class Clean(GlobalStage):
         details: list[str] = []
         side: dict[str, list[Any]] = {"id": [], "line_number": [], "line": [], "rule": []}
         offset = 0
-        for rid, lines, keys in zip(ids, documents, folded, strict=True):
+        for rid, lines, plain, keys in zip(ids, documents, collapsed, folded, strict=True):
             counts = flat_counts[offset : offset + len(lines)]
             offset += len(lines)
-            rules = self._line_rules(lines, keys, counts)
+            rules = self._line_rules(lines, plain, keys, counts)
             removed = Counter[str]()
             for number, (line, rule) in enumerate(zip(lines, rules, strict=True), start=1):
                 if rule is not None:
