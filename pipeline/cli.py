@@ -162,8 +162,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
+    from pipeline.execution.processes import start_worker_server
     from pipeline.execution.progress import Progress
-    from pipeline.execution.runner import Runner
 
     _require_run_extra()
     config_path = args.config if args.config is not None else Path(DEFAULT_CONFIG_FILE)
@@ -197,8 +197,12 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"--limit {args.limit}: must be at least 1")
         overrides.append(f"ingest.limit={args.limit}")
     config = load_config(config_path, overrides, require_file=args.config is not None)
+    # Before the runner's imports, so that the workers' start-up overlaps with them.
+    start_worker_server(config)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     progress = Progress("quiet" if args.quiet else args.progress, log)
+    from pipeline.execution.runner import Runner
+
     runner = Runner(config, log=log, fresh=args.fresh, progress=progress)
     try:
         result = runner.run()

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from pipeline.config import Config
 from pipeline.execution.executor import Executor, ShardFacts
 from pipeline.execution.plan import Plan, build_plan
-from pipeline.execution.processes import worker_context
+from pipeline.execution.processes import worker_context, worker_preload
 from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
 from pipeline.stage import GlobalStage, MapStage, Stage, stage_errors
 
@@ -250,8 +250,7 @@ class LocalExecutor(Executor):
             _PLAN = plan
         else:
             # Stages may name modules worth importing once in the fork server rather than in every worker.
-            extra = sorted({module for stage in plan.stages for module in getattr(stage, "worker_preload", ())})
-            context = worker_context(preload=["pipeline.execution.pool", *extra])
+            context = worker_context(preload=worker_preload([type(stage) for stage in plan.stages]))
             # cloudpickle: stage classes defined in the user's script or notebook (`__main__`) travel by
             # value, since workers never run the script; importable ones travel by reference.
             blob = cloudpickle.dumps(config)

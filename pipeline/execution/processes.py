@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.machinery
 import multiprocessing.context
+import multiprocessing.forkserver
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,3 +53,25 @@ def worker_context(preload: list[str] | None = None) -> multiprocessing.context.
     if preload:
         context.set_forkserver_preload(preload)
     return context
+
+
+def worker_preload(stage_classes: list[Any]) -> list[str]:
+    """The modules the fork server imports before forking workers: the pool's, and those stages name."""
+    return [
+        "pipeline.execution.pool",
+        *sorted({m for cls in stage_classes for m in getattr(cls, "worker_preload", ())}),
+    ]
+
+
+def start_worker_server(config: Any, workers: int | None = None) -> None:
+    """Start the fork server now, when the run will use a local pool of several workers.
+
+    Its imports (the pool, numba, the language profiles: about two seconds) then overlap with the main
+    process's own start-up (its imports, the plan, hashing the inputs) instead of delaying the first
+    shard. The pool's first worker later finds the server running and is forked from it at once.
+    """
+    if config.run.executor != "local" or (workers or config.run.workers or os.cpu_count() or 1) < 2:
+        return
+    multiprocessing.forkserver.set_forkserver_preload(worker_preload(config.stage_classes()))
+    with _main_left_alone():
+        multiprocessing.forkserver.ensure_running()
