@@ -25,7 +25,7 @@ from pipeline.fingerprint import sha256_of
 from pipeline.keys import RepeatFinder, key_of
 from pipeline.publish import croissant
 from pipeline.publish.card import hub_language, linked_images, parse_front_matter, size_category
-from pipeline.schema_loader import schema_failures
+from pipeline.schema_loader import load_model, schema_failures
 
 MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
@@ -284,7 +284,19 @@ def in_layout(rel: str) -> bool:
     return bool(_LAYOUT.match(rel))
 
 
-def validate_folder(folder: Path, model: Any, *, allow_empty: bool = False) -> Report:
+def validate_published(folder: Path, model_source: tuple[Path | None, str], allow_empty: bool) -> Report:
+    """`validate_folder` without the image check, with the model loaded from its source here: a task a
+    worker process runs while the plots are still being drawn (a model loaded from a file cannot be
+    pickled; its source can). `check_images` completes it once they are written."""
+    return validate_folder(folder, load_model(*model_source), allow_empty=allow_empty, images=False)
+
+
+def check_images(folder: Path, report: Report) -> None:
+    """The image check `validate_published` leaves out, added to its `report`."""
+    _check_images(folder, folder / "README.md", report)
+
+
+def validate_folder(folder: Path, model: Any, *, allow_empty: bool = False, images: bool = True) -> Report:
     report = Report(folder=str(folder))
     _check_files(folder, report)
     readme = folder / "README.md"
@@ -310,7 +322,8 @@ def validate_folder(folder: Path, model: Any, *, allow_empty: bool = False) -> R
         _check_croissant(folder, files, splits, report)
     else:
         report.skip("croissant", "no croissant.json")
-    _check_images(folder, readme, report)
+    if images:
+        _check_images(folder, readme, report)
     if meta and "language" not in meta:
         report.skip("language_list", "the card has no language list")
     elif meta and languages is not None:

@@ -173,7 +173,7 @@ def test_a_failed_run_leaves_the_previous_dataset_intact(run_pipeline, tmp_path,
     good = run_pipeline(REPO / "raw")
     before = _files(good.dataset)
 
-    def broken_finish(self, facts):
+    def broken_finish(self, facts, background=None):
         raise OSError("disk full while writing the card")
 
     monkeypatch.setattr(DatasetWriter, "finish", broken_finish)

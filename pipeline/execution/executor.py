@@ -10,9 +10,9 @@ same whichever runs. Stages never see an executor: they only implement the stage
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from pipeline.config import Config
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # A committed shard's marker (workdir.shard_facts): per-stage counts, "rows", "side" and "node".
 ShardFacts = dict[str, Any]
+T = TypeVar("T")
 
 
 class Executor(ABC):
@@ -43,6 +44,13 @@ class Executor(ABC):
     @abstractmethod
     def apply(self, stage: GlobalStage, source: Path, target: Path, shards: Iterable[int]) -> Iterator[ShardFacts]:
         """Pass 2 of a decided global stage on each shard, committed to `target`; facts in shard order."""
+
+    def background(self, task: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """Start `task(*args)` (a module-level function, picklable arguments) where it does not hold up
+        the main process, if this executor has such a place; returns the call that waits for its result.
+        Publishing uses it for work that needs none of the main process's state (plots, validation)."""
+        result = task(*args)
+        return lambda: result
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release workers (a pool, a cluster connection)."""

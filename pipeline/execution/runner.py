@@ -59,7 +59,7 @@ from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage, stage_errors
 from pipeline.stages import stage_version
-from pipeline.validate import validate_folder
+from pipeline.validate import check_images, validate_published
 
 _VERSIONED_PACKAGES = [
     "datasets",
@@ -359,7 +359,8 @@ class Runner:
                 for _ in shards:
                     pass
                 self.step_seconds.sort(key=lambda entry: entry.pop("index"))
-            result = self._publish(files, steps, folders, started)
+                # Inside the executor: publishing hands the plots and the validation to its workers.
+                result = self._publish(executor, files, steps, folders, started)
             if self.output_url is not None:
                 self.progress.note(f"publish: uploading to {self.output_url}")
                 urls = storage.publish_tree(
@@ -566,7 +567,9 @@ class Runner:
 
     # -- publish --------------------------------------------------------------------------------
 
-    def _publish(self, files: list[InputFile], steps: list[Step], folders: list[Path], started: float) -> RunResult:
+    def _publish(
+        self, executor: Executor, files: list[InputFile], steps: list[Step], folders: list[Path], started: float
+    ) -> RunResult:
         tmp_root = self.output_dir / f".{self.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp_root, ignore_errors=True)
         dataset_dir, report_dir = tmp_root / "dataset", tmp_root / "report"
@@ -574,7 +577,7 @@ class Runner:
         report_dir.mkdir()
         try:
             try:
-                result = self._publish_into(files, steps, folders, dataset_dir, report_dir, started)
+                result = self._publish_into(executor, files, steps, folders, dataset_dir, report_dir, started)
             except TooFewPublished:
                 # The ledger says why: keep it where the user looks, but publish no dataset.
                 _replace_dir(report_dir, self.output_dir / f"{self.name}.report")
@@ -590,6 +593,7 @@ class Runner:
 
     def _publish_into(
         self,
+        executor: Executor,
         files: list[InputFile],
         steps: list[Step],
         folders: list[Path],
@@ -672,13 +676,20 @@ class Runner:
                 records_rejected=ledger.total,
                 config_digest=self.config.digest(),
                 library_versions={k: v for k, v in package_versions().items() if k in self._card_libraries(tallies)},
-            )
+            ),
+            executor.background,
         )
         published = sum(s.num_rows for s in published_shards)
 
-        report = validate_folder(dataset_dir, self.model, allow_empty=self.config.run.min_published_fraction == 0)
-        if not report.ok:
-            raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
+        # The written dataset is validated by a worker while another draws the plots and this process
+        # writes the report; the card's image links are checked once the plots are written.
+        validation = executor.background(
+            validate_published,
+            dataset_dir,
+            (self.plan.schema_file, self.config.validate_.model),
+            self.config.run.min_published_fraction == 0,
+        )
+        writer.write_plots()
 
         result = RunResult(
             dataset=dataset_dir,
@@ -691,6 +702,10 @@ class Runner:
             partly_read=partly_read,
         )
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger, steps, folders)
+        report = validation()
+        check_images(dataset_dir, report)
+        if not report.ok:
+            raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
         return result
 
     def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:

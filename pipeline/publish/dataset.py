@@ -9,8 +9,10 @@ else is bounded).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +24,7 @@ from pipeline.fingerprint import sha256_of
 from pipeline.publish import croissant
 from pipeline.publish.card import CardContext, Example, SplitInfo, StageCount, render
 from pipeline.publish.parquet import Shard, ShardWriter
-from pipeline.publish.plots import write_plots
+from pipeline.publish.plots import plot_paths, render_plots, write_plots
 from pipeline.publish.splits import SplitAssigner
 
 EXAMPLE_ROWS = 5
@@ -72,6 +74,7 @@ class DatasetWriter:
             for split in self.assigner.names
         ]
         self.languages: Counter[str] = Counter()
+        self._drawn: Callable[[], dict[str, bytes]] | None = None
         self._chars: list[np.ndarray] = []
         self._words: list[np.ndarray] = []
         # Sums of integer-valued struct children (e.g. pii counts per kind) and of duplicate_count.
@@ -133,13 +136,19 @@ class DatasetWriter:
             self._examples.append((keys[row], ids[row], example))
         self._examples = sorted(self._examples, key=lambda item: (item[0], item[1]))[:EXAMPLE_ROWS]
 
-    def finish(self, facts: RunFacts) -> list[Shard]:
-        """Close every split's shards, then write plots, croissant.json and the card. Returns all shards."""
+    def finish(self, facts: RunFacts, background: Background | None = None) -> list[Shard]:
+        """Close every split's shards, then write the plots, croissant.json and the card. Returns all shards.
+
+        With `background` (an executor's: it starts a task elsewhere and returns the call that waits for
+        its result) the plots are drawn there meanwhile, and written by `write_plots()`, which the caller
+        calls when it needs them (the card links them already).
+        """
         by_split = [(writer.split, writer.close()) for writer in self._writers]
         shards = [shard for _, split_shards in by_split for shard in split_shards]
         num_chars = np.concatenate(self._chars) if self._chars else np.empty(0, np.int64)
         num_words = np.concatenate(self._words) if self._words else np.empty(0, np.int64)
-        images = write_plots(self.folder, num_chars, self.languages)
+        images = plot_paths(num_chars, self.languages)
+        self._drawn = (background or _inline)(render_plots, num_chars, self.languages)
         files = [
             croissant.ShardFile(
                 shard.path.relative_to(self.folder).as_posix(),
@@ -204,4 +213,20 @@ class DatasetWriter:
             duplicate_copies=self.duplicate_copies if "duplicate_count" in self.schema.names else None,
         )
         (self.folder / "README.md").write_text(render(context), encoding="utf-8")
+        if background is None:
+            self.write_plots()
         return shards
+
+    def write_plots(self) -> None:
+        """Wait for the plots `finish` started and write them under images/ (once)."""
+        if self._drawn is not None:
+            write_plots(self.folder, self._drawn())
+            self._drawn = None
+
+
+Background = Callable[..., Callable[[], Any]]
+
+
+def _inline(task: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    result = task(*args)
+    return lambda: result

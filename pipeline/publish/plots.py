@@ -102,17 +102,20 @@ def language_bars(languages: Counter[str]) -> bytes:
     return _png(draw)
 
 
-def write_plots(folder: Path, num_chars: np.ndarray, languages: Counter[str]) -> dict[str, str]:
-    """Write the plots that have data under `folder/images/`; returns {plot name: relative path}."""
-    images = folder / "images"
-    written: dict[str, str] = {}
-    plots: list[tuple[str, bytes]] = []
-    if len(num_chars):
-        plots.append(("length_histogram", length_histogram(num_chars)))
-    if languages:
-        plots.append(("languages", language_bars(languages)))
-    for name, data in plots:
-        images.mkdir(exist_ok=True)
-        (images / f"{name}.png").write_bytes(data)
-        written[name] = f"images/{name}.png"
-    return written
+def plot_paths(num_chars: np.ndarray, languages: Counter[str]) -> dict[str, str]:
+    """{plot name: path relative to the dataset folder} of the plots that have data."""
+    names = (["length_histogram"] if len(num_chars) else []) + (["languages"] if languages else [])
+    return {name: f"images/{name}.png" for name in names}
+
+
+def render_plots(num_chars: np.ndarray, languages: Counter[str]) -> dict[str, bytes]:
+    """{plot name: PNG bytes} of the plots that have data (a pure function: it may run in a worker)."""
+    drawn = {"length_histogram": lambda: length_histogram(num_chars), "languages": lambda: language_bars(languages)}
+    return {name: drawn[name]() for name in plot_paths(num_chars, languages)}
+
+
+def write_plots(folder: Path, rendered: dict[str, bytes]) -> None:
+    """Write rendered plots under `folder/images/`, at the paths `plot_paths` names."""
+    for name, data in rendered.items():
+        (folder / "images").mkdir(exist_ok=True)
+        (folder / "images" / f"{name}.png").write_bytes(data)
