@@ -219,23 +219,35 @@ class Quality(MapStage):
         override = self.config.language_overrides.get(language or "", {})
         return float(override.get(rule.name, getattr(self.config, rule.name)))
 
+    def _rules_for(self, language: str | None) -> list[tuple[Rule, Any]]:
+        """The rules that apply to a document in `language`, each with its limit (a flag: enabled)."""
+        plans: dict[str | None, list[tuple[Rule, Any]]] = self.__dict__.setdefault("_plans", {})
+        plan = plans.get(language)
+        if plan is None:
+            segmented = language not in self.config.unsegmented_languages
+            plan = [
+                (rule, getattr(self.config, rule.name) if rule.kind == "flag" else self._limit(rule, language))
+                for rule in RULES
+                if not (rule.needs_words and not segmented) and rule.name not in self.config.disabled_rules
+            ]
+            plans[language] = plan
+        return plan
+
     def evaluate(self, signals: dict[str, Any], language: str | None) -> tuple[float, tuple[str, str] | None]:
         """(quality_score, first failure as (rule, detail) or None)."""
-        segmented = language not in self.config.unsegmented_languages
         softs: list[float] = []
         failure: tuple[str, str] | None = None
-        for rule in RULES:
+        # The applicable rules and their limits are worked out once per language, not per document.
+        for rule, limit in self._rules_for(language):
             value = signals[rule.signal]
-            if value is None or (rule.needs_words and not segmented) or rule.name in self.config.disabled_rules:
+            if value is None:
                 continue
             if rule.kind == "flag":
-                enabled = getattr(self.config, rule.name)
-                failed = bool(enabled and value)
+                failed = bool(limit and value)
                 softs.append(0.0 if failed else 1.0)
                 if failed and failure is None:
                     failure = (rule.name, f"{rule.signal} found in the text")
             else:
-                limit = self._limit(rule, language)
                 failed = _fails(rule.kind, float(value), limit)
                 softs.append(_soft_pass(rule.kind, float(value), limit))
                 # Only the first failure is reported, so only its detail is worth formatting.

@@ -33,7 +33,9 @@ C4_MAX_WORD_CHARS = 1000
 _C4_CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 C4_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 # Sentence ends for C4's sentence count: terminal marks (with closing quotes or brackets) before a space.
-_SENTENCE_END = re.compile(r"(?:\.\.\.|[.!?…。！？])+[\"'”’)\]]*(?=\s|$)")
+# A run of marks ("?!", "...") is one end: only its last mark is followed by closers and a space. (The
+# same count as matching the whole run, which made the scan four times slower.)
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s|$)")
 _SHORT_LINE_CHARS = 30  # FineWeb's short_line_length
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
@@ -104,6 +106,28 @@ def tokenize(text: str) -> list[str]:
 def is_word(token: str) -> bool:
     """A token made of word characters (the tokenizer yields punctuation marks as tokens of their own)."""
     return token[0].isalnum() or (token[0] == "_" and len(token) > 1)
+
+
+_ASCII_ALNUM = np.array([chr(code).isalnum() for code in range(128)], dtype=bool)
+_UNDERSCORE = ord("_")
+
+
+def word_flags(tokens: list[str], lengths: np.ndarray) -> np.ndarray:
+    """`is_word` of each (non-empty) token, as a boolean array; `lengths`: the tokens' lengths.
+
+    The first characters are tested as code points against an ASCII table, and only non-ASCII ones one
+    by one: most tokens start with an ASCII character, and this runs for every document.
+    """
+    firsts = "".join([token[0] for token in tokens])
+    codes = np.frombuffer(firsts.encode("utf-32-le"), dtype="<u4")
+    ascii_ = codes < 128
+    flags = np.zeros(len(tokens), dtype=bool)
+    flags[ascii_] = _ASCII_ALNUM[codes[ascii_]]
+    for i in np.flatnonzero(~ascii_).tolist():
+        flags[i] = firsts[i].isalnum()
+    underscore = codes == _UNDERSCORE
+    flags[underscore] = lengths[underscore] > 1
+    return flags
 
 
 @dataclass(frozen=True)
@@ -209,7 +233,7 @@ class WordGrams:
     def word_summary(self, stops: frozenset[str] | None) -> WordSummary:
         """Gopher's word statistics, when the grams are over all tokens: words are the distinct tokens
         that are not punctuation, each tested once rather than once per occurrence."""
-        is_word_id = np.fromiter(map(is_word, self.distinct), dtype=bool, count=len(self.distinct))
+        is_word_id = word_flags(self.distinct, self._distinct_lengths)
         words = [w for w, keep in zip(self.distinct, is_word_id.tolist(), strict=True) if keep]
         letters_only = np.fromiter(map(str.isalpha, words), dtype=bool, count=len(words))
         word_counts = self._word_counts[is_word_id]
