@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -20,6 +21,30 @@ DOCS = [json.loads(line) for line in (FIXTURES / "lingua-500" / "docs.jsonl").re
 def test_fixture_covers_many_languages() -> None:
     assert len(DOCS) == 500
     assert len({d["lang"] for d in DOCS}) == 21
+
+
+def test_the_recorded_probe_answers_are_langdetects_own() -> None:
+    """The self-check compares langdetect-rs with these instead of loading langdetect at every start."""
+    recorded = json.loads(
+        (Path(langdetect_backend.__file__).parents[2] / "data" / langdetect_backend.RECORDED_PROBES).read_text()
+    )
+    live = langdetect_backend.record_probes(0)
+    # After a langdetect upgrade: python -c "import json; from pipeline.stages.language.backend import
+    # record_probes; print(json.dumps(record_probes(), indent=1, ensure_ascii=False))" > the file.
+    assert json.loads(json.dumps(live)) == recorded
+    assert langdetect_backend._recorded_answers(0) == live["answers"]
+
+
+def test_a_wrong_recording_makes_the_self_check_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = langdetect_backend.record_probes(0)["answers"]
+    answers[0] = [("en", 0.5)]
+    monkeypatch.setattr(langdetect_backend, "_recorded_answers", lambda seed: answers)
+    assert "on the probe 'The quick brown fox" in (langdetect_backend.self_check(0) or "")
+
+
+def test_other_seeds_check_against_langdetect_itself() -> None:
+    assert langdetect_backend._recorded_answers(7) is None
+    assert langdetect_backend.self_check(7) is None
 
 
 def test_the_self_check_passes_and_the_fast_backend_is_chosen() -> None:

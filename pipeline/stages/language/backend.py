@@ -71,6 +71,35 @@ def _probabilities(factory: Any, text: str) -> list[tuple[str, float]] | None:
         return None
 
 
+# langdetect's own answers on the probes with the default seed, recorded so that the self-check does
+# not load langdetect's profiles into its pure-Python detector (a quarter of a second of every run's
+# start-up) to learn them again; used only with the langdetect version they were recorded with.
+# tests/stages/test_language_backend.py checks them against langdetect itself.
+RECORDED_PROBES = "langdetect_probes.json"
+
+
+def record_probes(seed: int = 0) -> dict[str, Any]:
+    """langdetect's answers on the probes, as RECORDED_PROBES holds them."""
+    from importlib.metadata import version
+
+    slow = _load_factory("langdetect", seed)
+    return {"langdetect": version("langdetect"), "seed": seed, "answers": [_probabilities(slow, t) for t in PROBES]}
+
+
+def _recorded_answers(seed: int) -> list[list[tuple[str, float]] | None] | None:
+    """The recorded answers, when they are langdetect's for this seed and the installed version."""
+    from importlib import resources
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        recorded = json.loads((resources.files("pipeline") / "data" / RECORDED_PROBES).read_text(encoding="utf-8"))
+        if recorded["seed"] != seed or recorded["langdetect"] != version("langdetect"):
+            return None
+    except (OSError, ValueError, KeyError, PackageNotFoundError):
+        return None
+    return [None if a is None else [(lang, float(prob)) for lang, prob in a] for a in recorded["answers"]]
+
+
 def self_check(seed: int) -> str | None:
     """None when langdetect-rs gives exactly langdetect's answers on the probes, else what differed."""
     try:
@@ -79,9 +108,12 @@ def self_check(seed: int) -> str | None:
         return "langdetect-rs is not installed (pip install 'pipeline-datasets[fast]')"
     except Exception as exc:
         return f"langdetect-rs failed to load the profiles: {type(exc).__name__}: {exc}"
-    slow = _load_factory("langdetect", seed)
-    for text in PROBES:
-        expected, got = _probabilities(slow, text), _probabilities(fast, text)
+    answers = _recorded_answers(seed)
+    if answers is None or len(answers) != len(PROBES):
+        slow = _load_factory("langdetect", seed)
+        answers = [_probabilities(slow, text) for text in PROBES]
+    for text, expected in zip(PROBES, answers, strict=True):
+        got = _probabilities(fast, text)
         if expected != got:
             return f"on the probe {text[:40]!r} langdetect gives {expected}, langdetect-rs {got}"
     return None
