@@ -338,6 +338,7 @@ class Runner:
             for name in work.prune(folders + staged):
                 self.progress.note(f"work folder: dropped {name} (its config or input changed)")
             self.step_seconds: list[dict[str, Any]] = []
+            self._first_shard: dict[int, float] = {}
             self.executor_name = self.config.run.executor
             with open_executor(self.config, self.plan, self.workers) as executor:
                 self.progress.note(
@@ -390,10 +391,14 @@ class Runner:
         return sum(shard_facts(folder, i)["rows"] for i in range(self._shards(folder)))
 
     def _timed(self, index: int, step: Step, folder: Path, shards: Iterator[int]) -> Iterator[int]:
-        """`shards`, recording the step's wall seconds from its first shard asked for to its last one."""
+        """`shards`, recording the step's wall seconds: from when the step before it committed its first
+        shard (when this one could start; ingest: from the start) until this step's last shard."""
         reused = (folder / DONE).exists()
         start = time.perf_counter()
-        yield from shards
+        for shard in shards:
+            self._first_shard.setdefault(index, time.perf_counter())
+            yield shard
+        start = self._first_shard.get(index - 1, start) if index else start
         self.step_seconds.append(
             {
                 "index": index,
@@ -689,7 +694,6 @@ class Runner:
             (self.plan.schema_file, self.config.validate_.model),
             self.config.run.min_published_fraction == 0,
         )
-        writer.write_plots()
 
         result = RunResult(
             dataset=dataset_dir,
@@ -701,6 +705,8 @@ class Runner:
             seconds=time.perf_counter() - started,
             partly_read=partly_read,
         )
+        # The report embeds the card's plots: they must be written first.
+        writer.write_plots()
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger, steps, folders)
         report = validation()
         check_images(dataset_dir, report)
