@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
@@ -55,6 +56,7 @@ from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped, split_
 from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
 from pipeline.publish.card import StageCount
 from pipeline.publish.dataset import DatasetWriter, RunFacts
+from pipeline.publish.plots import render_plots
 from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage, stage_errors
@@ -615,6 +617,11 @@ class Runner:
             for path, detail in facts.get("partial", {}).items():
                 partly_read.setdefault(path, detail)
 
+        # A worker draws the card's plots from the records about to be published while this process
+        # merges the ledger and writes the dataset (DatasetWriter.finish checks they are the same).
+        plot_inputs = self._plot_inputs(folders[-1], shards)
+        drawing = executor.background(render_plots, *plot_inputs)
+
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
         side_tables = SideTables(report_dir)
@@ -654,6 +661,7 @@ class Runner:
             {f.name: description_of(f) for f in published_fields},
             self.config.publish,
         )
+        writer.expect_plots(*plot_inputs, drawing)
         final = folders[-1]
         progress = self.progress.step("publish", self._rows(final))
         for shard in range(shards):
@@ -713,6 +721,20 @@ class Runner:
         if not report.ok:
             raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
         return result
+
+    @staticmethod
+    def _plot_inputs(final: Path, shards: int) -> tuple[np.ndarray, Counter[str]]:
+        """The lengths and languages of the records the last step kept, as the dataset writer counts them."""
+        chars: list[np.ndarray] = []
+        languages: Counter[str] = Counter()
+        for shard in range(shards):
+            batch = read_kept(final, shard)
+            if batch is None or not batch.num_rows:
+                continue
+            if "language" in batch.schema.names:
+                languages.update(batch.column("language").to_pylist())
+            chars.append(batch.column("num_chars").to_numpy().copy())
+        return (np.concatenate(chars) if chars else np.empty(0, np.int64)), languages
 
     def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:
         """Exit 4 with the top rejection reasons when the run published nothing or too little."""

@@ -75,6 +75,7 @@ class DatasetWriter:
         ]
         self.languages: Counter[str] = Counter()
         self._drawn: Callable[[], dict[str, bytes]] | None = None
+        self._early: tuple[np.ndarray, Counter[str], Callable[[], dict[str, bytes]]] | None = None
         self._chars: list[np.ndarray] = []
         self._words: list[np.ndarray] = []
         # Sums of integer-valued struct children (e.g. pii counts per kind) and of duplicate_count.
@@ -136,6 +137,14 @@ class DatasetWriter:
             self._examples.append((keys[row], ids[row], example))
         self._examples = sorted(self._examples, key=lambda item: (item[0], item[1]))[:EXAMPLE_ROWS]
 
+    def expect_plots(
+        self, num_chars: np.ndarray, languages: Counter[str], drawn: Callable[[], dict[str, bytes]]
+    ) -> None:
+        """Plots being drawn elsewhere (`render_plots`, waited for by `drawn`) from what the caller expects
+        the written records to hold, started before they are written. `finish` uses them only if the
+        records written hold exactly that, and draws again otherwise: the plots are those of the data."""
+        self._early = (num_chars, Counter(languages), drawn)
+
     def finish(self, facts: RunFacts, background: Background | None = None) -> list[Shard]:
         """Close every split's shards, then write the plots, croissant.json and the card. Returns all shards.
 
@@ -148,7 +157,12 @@ class DatasetWriter:
         num_chars = np.concatenate(self._chars) if self._chars else np.empty(0, np.int64)
         num_words = np.concatenate(self._words) if self._words else np.empty(0, np.int64)
         images = plot_paths(num_chars, self.languages)
-        self._drawn = (background or _inline)(render_plots, num_chars, self.languages)
+        early = self._early
+        if early is not None and np.array_equal(early[0], num_chars) and early[1] == self.languages:
+            self._drawn = early[2]
+        else:
+            self._drawn = (background or _inline)(render_plots, num_chars, self.languages)
+        self._early = None
         files = [
             croissant.ShardFile(
                 shard.path.relative_to(self.folder).as_posix(),
