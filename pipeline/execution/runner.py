@@ -61,7 +61,7 @@ from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage, stage_errors
 from pipeline.stages import stage_version
-from pipeline.validate import check_images, validate_published
+from pipeline.validate import check_images, prepare_validation, validate_published
 
 _VERSIONED_PACKAGES = [
     "datasets",
@@ -617,10 +617,13 @@ class Runner:
             for path, detail in facts.get("partial", {}).items():
                 partly_read.setdefault(path, detail)
 
-        # A worker draws the card's plots from the records about to be published while this process
-        # merges the ledger and writes the dataset (DatasetWriter.finish checks they are the same).
+        # While this process merges the ledger and writes the dataset, one worker draws the card's plots
+        # from the records about to be published (DatasetWriter.finish checks they are the same) and the
+        # other loads what validating the written dataset will need (the validation waits for the card).
+        model_source = (self.plan.schema_file, self.config.validate_.model)
         plot_inputs = self._plot_inputs(folders[-1], shards)
         drawing = executor.background(render_plots, *plot_inputs)
+        executor.background(prepare_validation, model_source)
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
@@ -697,10 +700,7 @@ class Runner:
         # The written dataset is validated by a worker while another draws the plots and this process
         # writes the report; the card's image links are checked once the plots are written.
         validation = executor.background(
-            validate_published,
-            dataset_dir,
-            (self.plan.schema_file, self.config.validate_.model),
-            self.config.run.min_published_fraction == 0,
+            validate_published, dataset_dir, model_source, self.config.run.min_published_fraction == 0
         )
 
         result = RunResult(
