@@ -24,6 +24,12 @@ ShardFacts = dict[str, Any]
 T = TypeVar("T")
 
 
+def inline(task: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """`task(*args)` run now, in this process, behind the same "wait for the result" call as `background`."""
+    result = task(*args)
+    return lambda: result
+
+
 class Executor(ABC):
     name: str
 
@@ -49,8 +55,7 @@ class Executor(ABC):
         """Start `task(*args)` (a module-level function, picklable arguments) where it does not hold up
         the main process, if this executor has such a place; returns the call that waits for its result.
         Publishing uses it for work that needs none of the main process's state (plots, validation)."""
-        result = task(*args)
-        return lambda: result
+        return inline(task, *args)
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release workers (a pool, a cluster connection)."""

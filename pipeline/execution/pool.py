@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
-from pipeline.execution.executor import Executor, ShardFacts, T
+from pipeline.execution.executor import Executor, ShardFacts, T, inline
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context, worker_preload
 from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
@@ -308,7 +308,7 @@ class LocalExecutor(Executor):
 
     def background(self, task: Callable[..., T], *args: Any) -> Callable[[], T]:
         if self._pool is None:
-            return super().background(task, *args)
+            return inline(task, *args)
         future = self._pool.submit(task, *args)
         return future.result
 

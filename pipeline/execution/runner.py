@@ -55,7 +55,7 @@ from pipeline.execution.workdir import (
 from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped, split_glob
 from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
 from pipeline.publish.card import StageCount
-from pipeline.publish.dataset import DatasetWriter, RunFacts
+from pipeline.publish.dataset import DatasetWriter, RunFacts, plotted_columns
 from pipeline.publish.plots import render_plots
 from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
@@ -697,7 +697,7 @@ class Runner:
         )
         published = sum(s.num_rows for s in published_shards)
 
-        # The written dataset is validated by a worker while another draws the plots and this process
+        # The written dataset is validated by the worker that loaded what it needs, while this process
         # writes the report; the card's image links are checked once the plots are written.
         validation = executor.background(
             validate_published, dataset_dir, model_source, self.config.run.min_published_fraction == 0
@@ -731,9 +731,9 @@ class Runner:
             batch = read_kept(final, shard)
             if batch is None or not batch.num_rows:
                 continue
-            if "language" in batch.schema.names:
-                languages.update(batch.column("language").to_pylist())
-            chars.append(batch.column("num_chars").to_numpy().copy())
+            lengths, values = plotted_columns(batch)
+            chars.append(lengths)
+            languages.update(values)
         return (np.concatenate(chars) if chars else np.empty(0, np.int64)), languages
 
     def _check_published(self, read: int, published: int, tallies: list[Tally]) -> None:

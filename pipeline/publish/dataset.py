@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from pipeline.config import PublishConfig
+from pipeline.execution.executor import inline
 from pipeline.fingerprint import sha256_of
 from pipeline.publish import croissant
 from pipeline.publish.card import CardContext, Example, SplitInfo, StageCount, render
@@ -99,11 +100,10 @@ class DatasetWriter:
 
     def _gather(self, batch: pa.RecordBatch, ids: list[str], assignment: np.ndarray) -> None:
         names = self.schema.names
-        if "language" in names:
-            self.languages.update(batch.column("language").to_pylist())
-        # Copies: a zero-copy view would keep the whole batch it was read with (its text too) alive
-        # until finish(), i.e. the whole dataset in memory (1.3 GB of the main process at 1 M records).
-        self._chars.append(batch.column("num_chars").to_numpy().copy())
+        lengths, languages = plotted_columns(batch)
+        self._chars.append(lengths)
+        self.languages.update(languages)
+        # A copy, as in plotted_columns.
         self._words.append(batch.column("num_words").to_numpy().copy())
         if "duplicate_count" in names and pa.types.is_integer(batch.schema.field("duplicate_count").type):
             self.duplicate_copies += int(pc.sum(batch.column("duplicate_count")).as_py() or 0)
@@ -161,7 +161,7 @@ class DatasetWriter:
         if early is not None and np.array_equal(early[0], num_chars) and early[1] == self.languages:
             self._drawn = early[2]
         else:
-            self._drawn = (background or _inline)(render_plots, num_chars, self.languages)
+            self._drawn = (background or inline)(render_plots, num_chars, self.languages)
         self._early = None
         files = [
             croissant.ShardFile(
@@ -241,6 +241,11 @@ class DatasetWriter:
 Background = Callable[..., Callable[[], Any]]
 
 
-def _inline(task: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    result = task(*args)
-    return lambda: result
+def plotted_columns(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None]]:
+    """What the card's plots count in a batch of published records: each record's `num_chars`, and its
+    `language` (none when the run has no language stage).
+
+    `num_chars` is copied: a zero-copy view would keep the whole batch it was read with (its text too)
+    alive while the counts are kept, i.e. the whole dataset in memory (1.3 GB at 1 M records)."""
+    languages = batch.column("language").to_pylist() if "language" in batch.schema.names else []
+    return batch.column("num_chars").to_numpy().copy(), languages
