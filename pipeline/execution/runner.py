@@ -354,6 +354,8 @@ class Runner:
                 for index, step in enumerate(steps):
                     if step.kind == "ingest":
                         shards = self._ingest_shards(files, folders[0])
+                    elif (folders[index] / DONE).exists():
+                        shards = self._reused(folders[index], shards)
                     elif step.kind == "map":
                         shards = self._run_map(executor, step, folders[index - 1], folders[index], shards)
                     else:
@@ -455,11 +457,6 @@ class Runner:
     ) -> Iterator[int]:
         """Run a map step over `source`'s shards as the previous step commits them (`shards`), yielding
         each output shard's number once it is committed."""
-        if (target / DONE).exists():
-            for _ in shards:  # the source must still be completed (it is, or it is resumed)
-                pass
-            yield from range(self._shards(target))
-            return
         target.mkdir(parents=True, exist_ok=True)
         progress: StepProgress | None = None
         count = 0
@@ -473,6 +470,13 @@ class Runner:
         write_json(target / DONE, {"shards": count})
         (progress or self._step_progress(step.name, source)).close()
 
+    def _reused(self, target: Path, shards: Iterator[int]) -> Iterator[int]:
+        """The shards of a step completed by an earlier run. The steps before it are still run through
+        (they are complete too, or an interrupted run left them to be resumed)."""
+        for _ in shards:
+            pass
+        yield from range(self._shards(target))
+
     def _step_progress(self, name: str, source: Path) -> StepProgress:
         """A step's progress; its total is known once the step before it has finished."""
         return self.progress.step(name, self._rows(source) if (source / DONE).exists() else None)
@@ -482,11 +486,6 @@ class Runner:
     ) -> Iterator[int]:
         """Pass 1 over `source`'s shards as the previous step commits them, the decision, then pass 2,
         yielding each output shard's number once it is committed."""
-        if (target / DONE).exists():
-            for _ in shards:
-                pass
-            yield from range(self._shards(target))
-            return
         # The collected state lives in memory only, so an interrupted global step starts over.
         WorkDir.reset(target)
         index = step.stage_indices[0]
