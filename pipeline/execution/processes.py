@@ -63,14 +63,15 @@ def worker_preload(stage_classes: list[Any]) -> list[str]:
     ]
 
 
-def start_worker_server(config: Any, workers: int | None = None) -> None:
+def start_worker_server(config: Any) -> None:
     """Start the fork server now, when the run will use a local pool of several workers.
 
     Its imports (the pool, numba, the language profiles: about two seconds) then overlap with the main
     process's own start-up (its imports, the plan, hashing the inputs) instead of delaying the first
     shard. The pool's first worker later finds the server running and is forked from it at once.
     """
-    if config.run.executor != "local" or (workers or config.run.workers or os.cpu_count() or 1) < 2:
+    # As the runner counts workers: run.workers, 0 meaning one per core (pool.default_workers).
+    if config.run.executor != "local" or (config.run.workers or os.cpu_count() or 1) < 2:
         return
     multiprocessing.forkserver.set_forkserver_preload(worker_preload(config.stage_classes()))
     with _main_left_alone():

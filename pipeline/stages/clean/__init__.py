@@ -216,7 +216,7 @@ class Clean(GlobalStage):
     def __init__(self, config: CleanConfig) -> None:
         super().__init__(config)
         self._rules: tuple[Rule, ...] = load_rules(tuple(config.rule_lists))
-        # Compiled on first use (a third of a second): the main process never applies the rules.
+        # Compiled on first use: the main process never applies the rules.
         self._screen_fn: Callable[[str, int], bool] | None = None
         self._closing = frozenset(config.edge_closing_rules)
         self._frequency = DocumentFrequency()

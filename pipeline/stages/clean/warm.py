@@ -1,5 +1,5 @@
 """Imported by the worker pool's fork server before it forks workers (the stage's `worker_preload`):
-compiles the default rule lists' screen once there (about a third of a CPU second), so each worker
+compiles the default rule lists' screen once there (a few hundredths of a CPU second), so each worker
 finds the patterns in `re`'s cache instead of compiling them again."""
 
 import contextlib

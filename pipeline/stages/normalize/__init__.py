@@ -48,7 +48,7 @@ class Normalize(MapStage):
         self._blank_keep = "\n" * (config.max_blank_lines + 1)
         self._blank_min = "\n" * (config.max_blank_lines + 2)
         # Built on first use: the main process only pickles the stage for the workers, and importing
-        # ftfy there would cost every run's start-up a third of a second.
+        # ftfy and building the fixer there would cost every run's start-up a tenth of a second.
         self._fixer: MojibakeFixer | None = None
 
     def mojibake_fixer(self) -> MojibakeFixer:

@@ -219,10 +219,14 @@ class Quality(MapStage):
         override = self.config.language_overrides.get(language or "", {})
         return float(override.get(rule.name, getattr(self.config, rule.name)))
 
+    def __init__(self, config: QualityConfig) -> None:
+        super().__init__(config)
+        # Per language, the rules that apply and their limits (see _rules_for).
+        self._plans: dict[str | None, list[tuple[Rule, Any]]] = {}
+
     def _rules_for(self, language: str | None) -> list[tuple[Rule, Any]]:
         """The rules that apply to a document in `language`, each with its limit (a flag: enabled)."""
-        plans: dict[str | None, list[tuple[Rule, Any]]] = self.__dict__.setdefault("_plans", {})
-        plan = plans.get(language)
+        plan = self._plans.get(language)
         if plan is None:
             segmented = language not in self.config.unsegmented_languages
             plan = [
@@ -230,7 +234,7 @@ class Quality(MapStage):
                 for rule in RULES
                 if not (rule.needs_words and not segmented) and rule.name not in self.config.disabled_rules
             ]
-            plans[language] = plan
+            self._plans[language] = plan
         return plan
 
     def evaluate(self, signals: dict[str, Any], language: str | None) -> tuple[float, tuple[str, str] | None]:
