@@ -1,7 +1,7 @@
 """dedup_near: remove near-duplicates, verified by exact Jaccard, keeping the best copy.
 
 Pass 1 (`prepare`, per batch, pure): shingle hashes, MinHash signatures and LSH band keys. `collect`
-keeps the band keys, the priority facts and the ids in memory and spills the shingle hashes to disk.
+keeps the priority facts in memory and spills the band keys, the shingle hashes and the ids to disk.
 `decide` buckets the keys, visits the documents in priority order (quality score, then more tokens,
 then input order) and removes a document only when the exact Jaccard similarity of its shingle set to
 an already kept document is at least `threshold`; the removed document points at that kept document.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
+from pipeline.id_spill import IdSpill
 from pipeline.records import described, empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, optimal_bands
@@ -102,7 +104,7 @@ class _Collected:
     keys: KeySpill
     tokens: list[np.ndarray]
     quality: list[np.ndarray]
-    ids: list[pa.Array]
+    ids: IdSpill
 
 
 class DedupNear(GlobalStage):
@@ -130,9 +132,11 @@ class DedupNear(GlobalStage):
         self._position = 0
         self._documents = 0
         self._duplicate_of: np.ndarray = np.empty(0, dtype=np.int64)
-        self._jaccard: dict[int, float] = {}
+        self._jaccard: np.ndarray = np.empty(0)
         self._duplicate_count: np.ndarray = np.empty(0, dtype=np.int64)
-        self._ids: pa.Array | None = None
+        # The kept documents that have copies: their positions (ascending) and ids, read back from the spill.
+        self._target_positions: np.ndarray = np.empty(0, dtype=np.int64)
+        self._target_ids: pa.Array = pa.array([], pa.string())
         self._bytes_per_document = 0
         # The runner records this dict in run.json and the card; decide() adds the run's counts to it.
         self._notes: dict[str, Any] = {
@@ -198,7 +202,7 @@ class DedupNear(GlobalStage):
 
     def collect(self, batch: pa.RecordBatch, prepared: Prepared) -> None:
         if self._collected is None:
-            self._collected = _Collected(ShingleSpill(), KeySpill(self.bands), [], [], [])
+            self._collected = _Collected(ShingleSpill(), KeySpill(self.bands), [], [], IdSpill())
         c = self._collected
         c.spill.append(prepared.hashes, prepared.offsets)
         c.keys.append(prepared.keys)
@@ -207,11 +211,7 @@ class DedupNear(GlobalStage):
         if quality is None:
             quality = np.full(batch.num_rows, np.nan)
         c.quality.append(quality)
-        # A copy: a column read from an uncompressed Arrow IPC file is a view into the whole record
-        # batch's body, so keeping it would keep every batch's text alive until decide() (at 1 M
-        # documents that was 0.8 GB of the main process).
-        ids = batch.column("id")
-        c.ids.append(pa.concat_arrays(ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]))
+        c.ids.append(batch.column("id"))
 
     # -- the decision ------------------------------------------------------------------------------
 
@@ -224,40 +224,53 @@ class DedupNear(GlobalStage):
         keys = c.keys
         tokens = np.concatenate(c.tokens)
         quality = np.concatenate(c.quality)
-        ids = pa.concat_arrays(
-            [chunk.combine_chunks() if isinstance(chunk, pa.ChunkedArray) else chunk for chunk in c.ids]
-        )
         documents = len(tokens)
-        held = tokens.nbytes + quality.nbytes + ids.nbytes + spill.memory_bytes
-        c.tokens, c.quality, c.ids = [], [], []
+        held = tokens.nbytes + quality.nbytes + spill.memory_bytes
+        c.tokens, c.quality = [], []
 
         members, starts = buckets(keys)
         keys.close()
         # Missing quality sorts last; higher quality, then more tokens, then earlier input first.
         quality_key = np.where(np.isnan(quality), np.inf, -quality)
         order = np.lexsort((np.arange(documents), -tokens.astype(np.int64), quality_key))
-        rank = np.empty(documents, dtype=np.int64)
-        rank[order] = np.arange(documents)
+        del quality_key, tokens, quality
+        rank_array = np.empty(documents, dtype=np.int64)
+        rank_array[order] = np.arange(documents)
+        del order
 
         # Per document, the buckets it is in (CSR over the bucket members).
-        bucket_of = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
         by_doc = np.argsort(members, kind="stable")
-        doc_buckets = bucket_of[by_doc]
+        doc_buckets = np.repeat(np.arange(len(starts) - 1), np.diff(starts))[by_doc]
         doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1))
+        del members, starts, by_doc
         in_bucket = np.flatnonzero(np.diff(doc_starts) > 0)
+        visit = in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].tolist()
+        del in_bucket
 
         duplicate_of = np.full(documents, -1, dtype=np.int64)
-        jaccard: dict[int, float] = {}
-        kept_in_bucket: dict[int, list[int]] = {}
+        jaccard = np.full(documents, np.nan)
+        # The kept documents of each bucket, as linked lists in flat integer arrays: a dict of Python
+        # lists (one per bucket, an object per entry) was most of the main process's growth at 1 M
+        # documents. head[bucket] is the bucket's last kept entry; entry e names kept_doc[e] and the
+        # bucket's previous entry kept_next[e] (-1 ends the list).
+        head = array("q", [-1]) * (int(doc_buckets.max()) + 1 if len(doc_buckets) else 0)
+        kept_doc: array[int] = array("q")
+        kept_next: array[int] = array("q")
+        rank: array[int] = array("q")
+        rank.frombytes(rank_array.astype("=i8").tobytes())
+        del rank_array
         verified = 0
         threshold = self.config.threshold
-        for doc in in_bucket[np.argsort(rank[in_bucket], kind="stable")].tolist():
+        for doc in visit:
             own = doc_buckets[doc_starts[doc] : doc_starts[doc + 1]].tolist()
             neighbours: set[int] = set()
             for bucket in own:
-                neighbours.update(kept_in_bucket.get(bucket, ()))
+                entry = head[bucket]
+                while entry >= 0:
+                    neighbours.add(kept_doc[entry])
+                    entry = kept_next[entry]
             # Earlier-visited kept documents, best first: the first one verified similar enough wins.
-            for other in sorted(neighbours, key=lambda k: rank[k]):
+            for other in sorted(neighbours, key=rank.__getitem__):
                 similarity = spill.jaccard(doc, other)
                 verified += 1
                 if similarity >= threshold:
@@ -266,22 +279,30 @@ class DedupNear(GlobalStage):
                     break
             if duplicate_of[doc] < 0:
                 for bucket in own:
-                    kept_in_bucket.setdefault(bucket, []).append(doc)
+                    kept_doc.append(doc)
+                    kept_next.append(head[bucket])
+                    head[bucket] = len(kept_doc) - 1
         spill.close()
-        self._collected = None
+        documents_in_buckets = len(visit)
+        del visit, head, kept_doc, kept_next, rank, doc_buckets, doc_starts
 
         removed = duplicate_of >= 0
         self._duplicate_of = duplicate_of
-        self._jaccard = jaccard
+        # Only the removed documents' similarities are kept, for their ledger details.
+        self._jaccard = jaccard[removed]
         self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(np.int64)
-        self._ids = ids
+        self._target_positions = np.unique(duplicate_of[removed])
+        self._target_ids = c.ids.take(self._target_positions)
+        c.ids.close()
+        self._collected = None
         self._documents = documents
         self._position = 0
-        held += duplicate_of.nbytes + self._duplicate_count.nbytes
+        held += duplicate_of.nbytes + self._jaccard.nbytes + self._duplicate_count.nbytes
+        held += self._target_positions.nbytes + self._target_ids.nbytes
         self._bytes_per_document = math.ceil(held / max(documents, 1))
         self._notes.update(
             {
-                "documents_in_buckets": len(in_bucket),
+                "documents_in_buckets": documents_in_buckets,
                 "pairs_verified": verified,
                 "removed": int(removed.sum()),
                 "shingle_sets_read": spill.reads,
@@ -299,16 +320,21 @@ class DedupNear(GlobalStage):
         self._position += n
         targets = self._duplicate_of[start : start + n]
         counts = self._duplicate_count[start : start + n]
-        assert self._ids is not None
+        # The similarities of this batch's removed documents, by row (the removed ones before `start`
+        # are counted to find where the batch's run of them begins).
+        before = int(np.count_nonzero(self._duplicate_of[:start] >= 0))
+        removed_rows = np.flatnonzero(targets >= 0).tolist()
+        values = self._jaccard[before : before + len(removed_rows)].tolist()
+        similarities: dict[int, float] = dict(zip(removed_rows, values, strict=True))
         ids = batch.column("id").to_pylist()
         groups: list[str | None] = []
         details: list[str | None] = []
         for row, target in enumerate(targets.tolist()):
             if target >= 0:
-                kept_id = self._ids[target].as_py()
+                kept_id = self._target_ids[int(np.searchsorted(self._target_positions, target))].as_py()
                 groups.append(kept_id)
                 details.append(
-                    f"Jaccard {self._jaccard[start + row]:.4f} >= dedup_near.threshold={self.config.threshold} "
+                    f"Jaccard {similarities[row]:.4f} >= dedup_near.threshold={self.config.threshold} "
                     f"with kept document {kept_id} ({self.config.ngram}-token shingles)"
                 )
             else:
