@@ -18,8 +18,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from pipeline.id_spill import IdSpill
+from pipeline.keys import key_of
 from pipeline.records import LEDGER_SCHEMA, rejections
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 
@@ -57,12 +61,14 @@ class SurvivorsConfig(StageConfig):
 
 
 @dataclass
-class _Member:
-    position: int
-    id: str
-    groups: list[str | None]
-    details: list[str | None]
-    quality: float
+class _Batch:
+    """What pass 1 keeps of a batch's group members (rows in a group of any dedup stage): flat arrays."""
+
+    positions: np.ndarray  # int64, the members' positions in the stage's input
+    keys: np.ndarray  # (members, stages, 2) uint64: each stage's group id hashed (128 bits), 0 if none
+    grouped: np.ndarray  # (members, stages) bool: in a group of that stage
+    first: np.ndarray  # (members, stages) bool: the member is that group's first choice
+    quality: np.ndarray  # float64, -inf where missing
 
 
 class Survivors(GlobalStage):
@@ -75,95 +81,141 @@ class Survivors(GlobalStage):
     def __init__(self, config: SurvivorsConfig) -> None:
         super().__init__(config)
         self.marks = [MARKS[name] for name in config.stages]
-        self._members: list[_Member] = []
+        # Pass 1 holds the group members only, in flat arrays (about 50 bytes each), and their ids on
+        # disk: Python objects per member were hundreds of bytes each and grew the main process with the
+        # copies (most of a run's growth after dedup_near at 1 M documents).
+        self._batches: list[_Batch] = []
+        self._ids: IdSpill | None = None
         self._position = 0
-        # position -> (marks index, detail, kept id) for every rejected copy
-        self._rejected: dict[int, tuple[int, str, str]] = {}
-        self._near_counts: dict[int, int] = {}
+        # The decision, by position (ascending) of each rejected copy: the stage whose group rejected it,
+        # the kept copy (an index into _kept_ids), the copy that stage had kept when a later stage
+        # rejected it in turn (an index, -1 if none), and whether its group's first choice was gone.
+        self._rejected_positions = np.empty(0, dtype=np.int64)
+        self._rejected_stage = np.empty(0, dtype=np.int8)
+        self._rejected_kept = np.empty(0, dtype=np.int64)
+        self._rejected_via = np.empty(0, dtype=np.int64)
+        self._rejected_rechosen = np.empty(0, dtype=bool)
+        self._kept_ids: pa.Array = pa.array([], pa.string())
+        # Copies rejected in favour of each kept record, for the stages with a count column.
+        self._count_positions = np.empty(0, dtype=np.int64)
+        self._count_values = np.empty(0, dtype=np.int64)
         self._notes: dict[str, int] = {}
         self._bytes_per_document = 0
+
+    def __getstate__(self) -> dict[str, object]:
+        # Workers only apply the decision; the id spill (an open file) stays with the main process.
+        state = self.__dict__.copy()
+        state["_ids"] = None
+        state["_batches"] = []
+        return state
 
     def card_notes(self) -> dict[str, object]:
         return {"dedup_stages": self.config.stages, **self._notes}
 
     def collect(self, batch: pa.RecordBatch, prepared: object) -> None:
         names = batch.schema.names
-        groups = [
-            batch.column(m.group_column).to_pylist() if m.group_column in names else [None] * batch.num_rows
-            for m in self.marks
-        ]
-        details = [
-            batch.column(m.detail_column).to_pylist() if m.detail_column in names else [None] * batch.num_rows
-            for m in self.marks
-        ]
-        quality = batch.column(QUALITY_COLUMN).to_pylist() if QUALITY_COLUMN in names else [None] * batch.num_rows
-        ids = None
-        for row in range(batch.num_rows):
-            # Only members of a group are held: memory grows with the copies, not with the records.
-            row_groups = [g[row] for g in groups]
-            if any(g is not None for g in row_groups):
-                if ids is None:
-                    ids = batch.column("id").to_pylist()
-                value = quality[row]
-                self._members.append(
-                    _Member(
-                        self._position + row,
-                        ids[row],
-                        row_groups,
-                        [d[row] for d in details],
-                        -math.inf if value is None or math.isnan(value) else float(value),
-                    )
-                )
+        stages = len(self.marks)
+        grouped = np.zeros((batch.num_rows, stages), dtype=bool)
+        groups: list[list[str | None]] = []
+        for index, marks in enumerate(self.marks):
+            column = batch.column(marks.group_column) if marks.group_column in names else None
+            if column is None:
+                groups.append([None] * batch.num_rows)
+                continue
+            grouped[:, index] = pc.is_valid(column).to_numpy(zero_copy_only=False)
+            groups.append(column.to_pylist())
+        # Only members of a group are held: memory grows with the copies, not with the records.
+        rows = np.flatnonzero(grouped.any(axis=1))
+        if not len(rows):
+            self._position += batch.num_rows
+            return
+        ids = batch.column("id").take(pa.array(rows))
+        id_values = ids.to_pylist()
+        keys = np.zeros((len(rows), stages, 2), dtype=np.uint64)
+        first = np.zeros((len(rows), stages), dtype=bool)
+        for index in range(stages):
+            for member, row in enumerate(rows.tolist()):
+                group = groups[index][row]
+                if group is not None:
+                    keys[member, index] = np.frombuffer(key_of(group), dtype=">u8")
+                    first[member, index] = group == id_values[member]
+        if QUALITY_COLUMN in names:
+            values = pc.cast(batch.column(QUALITY_COLUMN), pa.float64()).take(pa.array(rows))
+            quality = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            quality[np.isnan(quality)] = -np.inf
+        else:
+            quality = np.full(len(rows), -np.inf)
+        if self._ids is None:
+            self._ids = IdSpill()
+        self._ids.append(ids)
+        self._batches.append(_Batch(self._position + rows, keys, grouped[rows], first, quality))
         self._position += batch.num_rows
 
     def decide(self) -> None:
-        # Held between the passes: the group members' strings and ~120 bytes of Python objects each.
-        held = sum(120 + len(m.id) + sum(len(x or "") for x in (*m.groups, *m.details)) for m in self._members)
+        batches, self._batches = self._batches, []
+        stages = len(self.marks)
+        positions = np.concatenate([b.positions for b in batches]) if batches else np.empty(0, np.int64)
+        keys = np.concatenate([b.keys for b in batches]) if batches else np.empty((0, stages, 2), np.uint64)
+        grouped = np.concatenate([b.grouped for b in batches]) if batches else np.empty((0, stages), bool)
+        first = np.concatenate([b.first for b in batches]) if batches else np.empty((0, stages), bool)
+        quality = np.concatenate([b.quality for b in batches]) if batches else np.empty(0)
+        del batches
+        members = len(positions)
+        held = positions.nbytes + keys.nbytes + grouped.nbytes + first.nbytes + quality.nbytes
         self._bytes_per_document = math.ceil(held / self._position) if self._position else 0
-        rejected: dict[int, tuple[int, str, str]] = {}
-        counts: dict[int, int] = {}
+
+        # Per member (an index in position order): the stage that rejected it (-1: none) and the member
+        # kept instead, then whether that group's first choice was gone (re-chosen).
+        stage_of = np.full(members, -1, dtype=np.int8)
+        kept_of = np.full(members, -1, dtype=np.int64)
+        rechosen_of = np.zeros(members, dtype=bool)
         rechosen = 0
         for index, marks in enumerate(self.marks):
-            groups: dict[str, list[_Member]] = {}
-            for member in self._members:
-                group = member.groups[index]
-                if group is not None and member.position not in rejected:
-                    groups.setdefault(group, []).append(member)
-            for first_choice, members in groups.items():
-                kept = next((m for m in members if m.id == first_choice), None)
-                if kept is None:
-                    rechosen += 1
-                    if marks.prefer == "quality":
-                        kept = min(members, key=lambda m: (-m.quality, m.position))
-                    else:
-                        kept = members[0]
-                for member in members:
-                    if member is kept:
-                        continue
-                    detail = member.details[index] or f"a copy of {first_choice}"
-                    if kept.id != first_choice:
-                        detail += (
-                            f"; {first_choice} was rejected by a later stage, so the copy kept is {kept.id}, "
-                            f"which the same stage also grouped with {first_choice}"
-                        )
-                    rejected[member.position] = (index, detail, kept.id)
+            candidates = np.flatnonzero(grouped[:, index] & (stage_of < 0))
+            if not len(candidates):
+                continue
+            high, low = keys[candidates, index, 0], keys[candidates, index, 1]
+            # The kept member of each group sorts first in it: its first choice if still there, else the
+            # stage's preference (highest quality, then earliest; or earliest), position breaking ties.
+            preference = -quality[candidates] if marks.prefer == "quality" else np.zeros(len(candidates))
+            order = np.lexsort((candidates, preference, ~first[candidates, index], low, high))
+            ordered = candidates[order]
+            new_group = np.ones(len(ordered), dtype=bool)
+            new_group[1:] = (high[order][1:] != high[order][:-1]) | (low[order][1:] != low[order][:-1])
+            group_of = np.cumsum(new_group) - 1
+            kept = ordered[new_group][group_of]
+            without_first = ~first[ordered[new_group], index]
+            rechosen += int(np.count_nonzero(without_first))
+            copies = ordered != kept
+            stage_of[ordered[copies]] = index
+            kept_of[ordered[copies]] = kept[copies]
+            rechosen_of[ordered[copies]] = without_first[group_of][copies]
+        del keys, grouped, first, quality
+        rejected = np.flatnonzero(stage_of >= 0)
         # A copy kept by one stage may be rejected by a later one in run order (near before exact): its
         # copies then point at what it points at, which is a copy of it and is kept.
-        position_of = {m.id: m.position for m in self._members}
-        for position, (index, detail, kept_id) in list(rejected.items()):
-            final = kept_id
-            while position_of.get(final) in rejected:
-                final = rejected[position_of[final]][2]
-            if final != kept_id:
-                detail += f"; {kept_id} is itself a copy of {final}, which is kept"
-                rejected[position] = (index, detail, final)
-        for index, _, kept_id in rejected.values():
-            if self.marks[index].count_column:
-                kept_position = position_of[kept_id]
-                counts[kept_position] = counts.get(kept_position, 0) + 1
-        self._rejected = rejected
-        self._near_counts = counts
-        self._members = []
+        final = kept_of[rejected]
+        while True:
+            onward = stage_of[final] >= 0
+            if not onward.any():
+                break
+            final[onward] = kept_of[final[onward]]
+        via = np.where(final != kept_of[rejected], kept_of[rejected], -1)
+        counted = np.array([bool(m.count_column) for m in self.marks] or [False])[stage_of[rejected]]
+        count_positions, count_values = np.unique(final[counted], return_counts=True)
+        # The ids of the kept copies and of the copies kept before them, read back from the spill.
+        named = np.unique(np.concatenate([final, via[via >= 0]]))
+        self._kept_ids = self._ids.take(named) if self._ids is not None else pa.array([], pa.string())
+        if self._ids is not None:
+            self._ids.close()
+            self._ids = None
+        self._rejected_positions = positions[rejected]
+        self._rejected_stage = stage_of[rejected]
+        self._rejected_kept = np.searchsorted(named, final)
+        self._rejected_via = np.where(via >= 0, np.searchsorted(named, via), -1)
+        self._rejected_rechosen = rechosen_of[rejected]
+        self._count_positions = positions[count_positions]
+        self._count_values = count_values.astype(np.int64)
         self._position = 0
         self._notes = {"copies_rejected": len(rejected), "groups_rechosen": rechosen}
 
@@ -173,30 +225,54 @@ class Survivors(GlobalStage):
     def apply(self, batch: pa.RecordBatch) -> StageResult:
         start = self._position
         self._position += batch.num_rows
-        mask = [start + row in self._rejected for row in range(batch.num_rows)]
-        chosen = [self._rejected[start + row] for row in range(batch.num_rows) if mask[row]]
-        rows = rejections(
-            batch,
-            mask,
-            "",
-            [self.marks[i].reason for i, _, _ in chosen],
-            [detail for _, detail, _ in chosen],
-            [kept for _, _, kept in chosen],
-        )
-        stage_column = pa.array([self.marks[i].stage for i, _, _ in chosen], pa.string())
-        rows = pa.RecordBatch.from_arrays(
-            [stage_column if name == "stage" else rows.column(name) for name in LEDGER_SCHEMA.names],
+        low, high = np.searchsorted(self._rejected_positions, [start, start + batch.num_rows])
+        rows = (self._rejected_positions[low:high] - start).tolist()
+        mask = np.zeros(batch.num_rows, dtype=bool)
+        mask[rows] = True
+        names = batch.schema.names
+        columns: dict[str, list[str | None]] = {}
+        for marks in self.marks:
+            for name in (marks.group_column, marks.detail_column):
+                if name in names and name not in columns:
+                    columns[name] = batch.column(name).take(pa.array(rows, pa.int64())).to_pylist()
+        stages, reasons, details, kept_ids = [], [], [], []
+        for i in range(high - low):
+            marks = self.marks[int(self._rejected_stage[low + i])]
+            first_choice = columns[marks.group_column][i]
+            kept_id = self._kept_ids[int(self._rejected_kept[low + i])].as_py()
+            detail = columns.get(marks.detail_column, [None] * len(rows))[i] or f"a copy of {first_choice}"
+            via = int(self._rejected_via[low + i])
+            was_kept = self._kept_ids[via].as_py() if via >= 0 else kept_id
+            if self._rejected_rechosen[low + i]:
+                detail += (
+                    f"; {first_choice} was rejected by a later stage, so the copy kept is {was_kept}, "
+                    f"which the same stage also grouped with {first_choice}"
+                )
+            if via >= 0:
+                detail += f"; {was_kept} is itself a copy of {kept_id}, which is kept"
+            stages.append(marks.stage)
+            reasons.append(marks.reason)
+            details.append(detail)
+            kept_ids.append(kept_id)
+        rows_out = rejections(batch, mask.tolist(), "", reasons, details, kept_ids)
+        stage_column = pa.array(stages, pa.string())
+        ledger = pa.RecordBatch.from_arrays(
+            [stage_column if name == "stage" else rows_out.column(name) for name in LEDGER_SCHEMA.names],
             schema=LEDGER_SCHEMA,
         )
-        kept = batch.filter(pa.array([not m for m in mask], pa.bool_()))
+        kept = batch.filter(pa.array(~mask))
         for marks in self.marks:
             if marks.count_column and marks.count_column in kept.schema.names:
-                positions = [start + row for row in range(batch.num_rows) if not mask[row]]
-                values = pa.array([self._near_counts.get(p, 0) for p in positions], pa.int64())
+                positions = start + np.flatnonzero(~mask)
+                where = np.searchsorted(self._count_positions, positions)
+                found = where < len(self._count_positions)
+                found[found] = self._count_positions[where[found]] == positions[found]
+                values = np.zeros(len(positions), dtype=np.int64)
+                values[found] = self._count_values[where[found]]
                 index = kept.schema.get_field_index(marks.count_column)
-                kept = kept.set_column(index, kept.schema.field(index), values)
+                kept = kept.set_column(index, kept.schema.field(index), pa.array(values, pa.int64()))
         kept = kept.drop_columns([name for name in kept.schema.names if name in INTERNAL])
-        return StageResult(kept=kept, rejected=rows)
+        return StageResult(kept=kept, rejected=ledger)
 
     def bytes_per_document(self) -> int:
         """Averaged over all records, though only the copies are held: it grows with the share of copies."""
