@@ -23,6 +23,7 @@ from datasets import Features
 
 from pipeline.fingerprint import sha256_of
 from pipeline.keys import RepeatFinder, key_of
+from pipeline.parquet_read import open_parquet, read_batches
 from pipeline.publish import croissant
 from pipeline.publish.card import hub_language, linked_images, parse_front_matter, size_category
 from pipeline.schema_loader import load_model, schema_failures
@@ -257,7 +258,7 @@ def _short(feature: Any) -> str:
 def _open_parquet(path: Path, rel: str | None, report: Report | None) -> pq.ParquetFile | None:
     """The Parquet file, or None with a `files` problem when it is empty, damaged or not Parquet."""
     try:
-        return pq.ParquetFile(path)
+        return open_parquet(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
         if report is not None:
             report.add(Problem("files", f"not a readable Parquet file: {str(exc)[:200]}", file=rel))
@@ -380,22 +381,23 @@ def _check_rows(folder: Path, files: list[Path], model: Any, report: Report) -> 
         for path in files:
             rel = path.relative_to(folder).as_posix()
             try:
-                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+                batches = read_batches(open_parquet(path), CHUNK_ROWS, ["id"])
+                ids = (value for batch in batches for value in batch.column("id").to_pylist())
+                for row, value in enumerate(ids):
+                    first = finder.visit(key_of(value or ""), f"{rel} row {row}")
+                    if first is not None:
+                        report.add(
+                            Problem(
+                                "id_unique",
+                                f"duplicate id, first at {first}",
+                                file=rel,
+                                row=row,
+                                column="id",
+                                value=repr(value),
+                            )
+                        )
             except (OSError, ValueError, pa.ArrowException):
                 continue  # reported by `files`
-            for row, value in enumerate(ids):
-                first = finder.visit(key_of(value or ""), f"{rel} row {row}")
-                if first is not None:
-                    report.add(
-                        Problem(
-                            "id_unique",
-                            f"duplicate id, first at {first}",
-                            file=rel,
-                            row=row,
-                            column="id",
-                            value=repr(value),
-                        )
-                    )
     return languages
 
 
@@ -411,7 +413,7 @@ def _batches(parquet: pq.ParquetFile, rel: str, report: Report) -> Any:
     try:
         meta = parquet.metadata
         row_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / max(meta.num_rows, 1)
-        yield from parquet.iter_batches(batch_size=max(1, min(CHUNK_ROWS, int(CHUNK_BYTES / max(row_bytes, 1)))))
+        yield from read_batches(parquet, max(1, min(CHUNK_ROWS, int(CHUNK_BYTES / max(row_bytes, 1)))))
     except (OSError, ValueError, pa.ArrowException) as exc:
         report.add(Problem("files", f"damaged Parquet data: {str(exc)[:200]}", file=rel))
 

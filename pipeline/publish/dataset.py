@@ -93,7 +93,9 @@ class DatasetWriter:
         ids = batch.column("id").to_pylist()
         assignment = self.assigner.assign(ids)
         for index, writer in enumerate(self._writers):
-            part = batch.filter(pa.array(assignment == index))
+            chosen = assignment == index
+            # Filtering copies the batch: not when every record goes to this split (the usual one split).
+            part = batch if chosen.all() else batch.filter(pa.array(chosen))
             if part.num_rows:
                 writer.write(part)
         self._gather(batch, ids, assignment)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 MAX_ROW_GROUP_ROWS = 100_000
+_RESERVE_BYTES = 256 << 20
 # Per-row overhead beyond the string bytes: offsets, numeric columns, validity bits.
 _ROW_OVERHEAD = 64
 
@@ -58,16 +59,73 @@ def arrow_bytes(array: pa.Array) -> int:
     return size
 
 
+class _StringColumn:
+    """A string column of the row group being gathered, copied into one buffer as its rows arrive.
+
+    Keeping the batches' slices until the row group is complete and then concatenating them (so that the
+    bytes written do not depend on batching) held a row group about twice, plus the rest of each batch a
+    slice kept alive. Copying each slice's bytes into one buffer as it arrives holds it once: the buffer
+    is reserved at the row-group limit and only the pages written to are resident.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._data = np.empty(capacity, dtype=np.uint8)
+        self._used = 0
+        self._ends: list[np.ndarray] = []
+        self._valid: list[np.ndarray] = []
+        self._nulls = 0
+
+    def add(self, array: pa.Array) -> None:
+        _, offsets_buffer, data_buffer = array.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+        first, last = int(offsets[0]), int(offsets[-1])
+        size = last - first
+        if self._used + size > len(self._data):  # a row over the limit: grow, rarely
+            grown = np.empty(max(2 * len(self._data), self._used + size), dtype=np.uint8)
+            grown[: self._used] = self._data[: self._used]
+            self._data = grown
+        if size:
+            self._data[self._used : self._used + size] = np.frombuffer(data_buffer, np.uint8, size, first)
+        self._ends.append(offsets[1:].astype(np.int64) - first + self._used)
+        self._used += size
+        self._nulls += array.null_count
+        self._valid.append(
+            pc.is_valid(array).to_numpy(zero_copy_only=False) if array.null_count else np.ones(len(array), bool)
+        )
+
+    def finish(self, kind: pa.DataType) -> pa.Array:
+        ends = np.concatenate([np.zeros(1, np.int64), *self._ends])
+        rows = len(ends) - 1
+        if self._used >= 2**31 - 1:  # too large for 32-bit offsets: let Arrow say so, as concatenation did
+            raise pa.ArrowInvalid(f"a row group's string column holds {self._used:,} bytes, over 2 GiB")
+        validity = None
+        if self._nulls:
+            validity = pa.array(np.concatenate(self._valid), pa.bool_()).buffers()[1]
+        data = pa.py_buffer(self._data[: self._used])
+        return pa.Array.from_buffers(kind, rows, [validity, pa.py_buffer(ends.astype(np.int32)), data], self._nulls)
+
+
 class RowGroupStream:
-    """Streams batches into deterministic row groups; calls `emit(table, estimate)` for each one."""
+    """Streams batches into deterministic row groups; calls `emit(table, estimate)` for each one.
+
+    A row group is gathered as it arrives: string columns (the text, most of the bytes) are copied into
+    one buffer each, other columns as compact copies of their slices, so no batch is kept alive by a
+    slice of it. The table emitted has one chunk per column, so its bytes do not depend on batching.
+    """
 
     def __init__(self, schema: pa.Schema, max_row_group_bytes: int, emit: Callable[[pa.Table, int], None]) -> None:
         self.schema = schema
         self.max_row_group_bytes = max_row_group_bytes
         self.emit = emit
-        self._pending: list[pa.RecordBatch] = []
+        self._strings = [pa.types.is_string(f.type) for f in schema]
+        self._columns: list[_StringColumn | list[pa.Array]] = self._empty()
         self._rows = 0
         self._bytes = 0
+
+    def _empty(self) -> list[_StringColumn | list[pa.Array]]:
+        # Reserved, not resident until written; capped so a huge limit does not reserve more than this.
+        capacity = min(self.max_row_group_bytes, _RESERVE_BYTES)
+        return [_StringColumn(capacity) if string else [] for string in self._strings]
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.schema != self.schema:
@@ -81,7 +139,11 @@ class RowGroupStream:
             if take == 0 and self._rows == 0:
                 take = 1  # a single row larger than the limit gets a row group of its own
             if take:
-                self._pending.append(batch.slice(start, take))
+                for column, gathered in zip(batch.slice(start, take).columns, self._columns, strict=True):
+                    if isinstance(gathered, _StringColumn):
+                        gathered.add(column)
+                    else:
+                        gathered.append(pa.concat_arrays([column]))  # a copy, not a view of the batch
                 self._rows += take
                 self._bytes += int(cumulative[take - 1])
                 start += take
@@ -91,9 +153,14 @@ class RowGroupStream:
     def flush(self) -> None:
         if not self._rows:
             return
-        table = pa.Table.from_batches(self._pending, schema=self.schema).combine_chunks()
+        arrays = [
+            gathered.finish(f.type) if isinstance(gathered, _StringColumn) else pa.concat_arrays(gathered)
+            for gathered, f in zip(self._columns, self.schema, strict=True)
+        ]
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
         estimate = self._bytes
-        self._pending, self._rows, self._bytes = [], 0, 0
+        del arrays
+        self._columns, self._rows, self._bytes = self._empty(), 0, 0
         self.emit(table, estimate)
         del table
         # Arrow's allocator (mimalloc) keeps freed pages for reuse; without this the main process would
@@ -105,9 +172,8 @@ class RowGroupStream:
 class ParquetStream:
     """One Parquet file written in deterministic row groups (the ledger and the audit tables)."""
 
-    # A row group is held whole until it is written, and copied once to make it contiguous (so its bytes
-    # do not depend on batching): about three times this much memory at the peak. 16 MiB keeps the
-    # ledger's share of the main process's memory small whatever the number of rejected records.
+    # A row group is held whole until it is written (see RowGroupStream). 16 MiB keeps the ledger's share
+    # of the main process's memory small whatever the number of rejected records.
     def __init__(self, path: Path, schema: pa.Schema, *, max_row_group_bytes: int = 16 << 20) -> None:
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self._groups = RowGroupStream(schema, max_row_group_bytes, self._emit)

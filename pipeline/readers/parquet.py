@@ -16,9 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline import extra_fields
+from pipeline.parquet_read import open_parquet, read_batches
 from pipeline.readers.base import RawRecord, ReaderOptions, reject
 
 # Text bytes per batch: bounds the Arrow memory of one batch (plus one Parquet page).
@@ -62,7 +62,7 @@ def _json(value: Any) -> str | None:
 
 def read_parquet(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
     limit = options.max_document_bytes
-    parquet = pq.ParquetFile(path)
+    parquet = open_parquet(path)
     names = parquet.schema_arrow.names
     if options.text_field not in names:
         yield reject(
@@ -97,7 +97,7 @@ def read_parquet(path: Path, options: ReaderOptions) -> Iterator[RawRecord]:
         batch_rows = max(1, min(_MAX_BATCH_ROWS, _BATCH_BYTES // per_row))
         done = 0
         try:
-            for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[group], columns=wanted):
+            for batch in read_batches(parquet, batch_rows, wanted, [group]):
                 yield from _batch_records(batch, number + done, options)
                 done += batch.num_rows
         except (OSError, pa.ArrowException) as exc:

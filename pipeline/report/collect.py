@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.errors import UsageError
+from pipeline.parquet_read import open_parquet, read_batches
 from pipeline.report.textsafe import cap, word_diff
 
 BATCH_ROWS = 2048
@@ -102,10 +102,10 @@ def read_run(report: Path) -> dict[str, Any]:
 def iter_batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
     if not path.is_file():
         return
-    parquet = pq.ParquetFile(path)
+    parquet = open_parquet(path)
     names = parquet.schema_arrow.names
     wanted = None if columns is None else [c for c in columns if c in names]
-    yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+    yield from read_batches(parquet, BATCH_ROWS, wanted)
 
 
 def published_files(dataset: Path) -> list[Path]:
@@ -202,12 +202,16 @@ def find_rows(path: Path, ids: set[str], columns: list[str] | None = None) -> It
     if not path.is_file() or not ids:
         return
     keys = pa.array(sorted(ids), pa.string())
-    parquet = pq.ParquetFile(path)
+    parquet = open_parquet(path)
     wanted = None if columns is None else [c for c in ["id", *columns] if c in parquet.schema_arrow.names]
     for group in range(parquet.num_row_groups):
-        if not pc.any(pc.is_in(parquet.read_row_group(group, columns=["id"]).column("id"), value_set=keys)).as_py():
+        matches = (
+            pc.any(pc.is_in(batch.column("id"), value_set=keys)).as_py()
+            for batch in read_batches(parquet, BATCH_ROWS, ["id"], [group])
+        )
+        if not any(matches):
             continue
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=wanted):
+        for batch in read_batches(parquet, BATCH_ROWS, wanted, [group]):
             hits = batch.filter(pc.is_in(batch.column("id"), value_set=keys))
             if hits.num_rows:
                 yield hits
