@@ -17,6 +17,7 @@ BYTES_PER_RECORD = 17  # 16-byte key in pass 1, then a 1-byte flag; the sort nee
 # The flag byte: 0 a key seen once, 1 a copy of an earlier record, 2 the first record of a repeated key.
 _COPY = 1
 _FIRST_WITH_COPIES = 2
+_COMPARE_SLICE = 1 << 16
 
 
 def key_of(value: str) -> bytes:
@@ -27,7 +28,6 @@ class RepeatFinder:
     def __init__(self) -> None:
         self._chunks: list[np.ndarray] = []
         self._repeat: np.ndarray | None = None
-        self._repeated_keys: set[bytes] = set()
         self._first: dict[bytes, str] = {}
         self._position = 0
         self._copy_positions = np.empty(0, dtype=np.int64)
@@ -44,32 +44,31 @@ class RepeatFinder:
         # Split each 16-byte key in two big-endian uint64s so numpy can lexsort them stably.
         halves = keys.view(">u8").reshape(-1, 2) if len(keys) else np.empty((0, 2), dtype=">u8")
         order = np.lexsort((halves[:, 1], halves[:, 0]))  # stable: equal keys stay in input order
-        sorted_halves = halves[order]
+        # Neighbours in sorted order compared a slice at a time: a sorted copy of the keys would be
+        # 16 more bytes per record at the peak.
         same_as_prev = np.zeros(len(keys), dtype=bool)
-        if len(keys) > 1:
-            same_as_prev[1:] = np.all(sorted_halves[1:] == sorted_halves[:-1], axis=1)
-        repeat = np.zeros(len(keys), dtype=np.uint8)
+        for start in range(1, len(keys), _COMPARE_SLICE):
+            stop = min(start + _COMPARE_SLICE, len(keys))
+            here, before = halves[order[start:stop]], halves[order[start - 1 : stop - 1]]
+            same_as_prev[start:stop] = (here[:, 0] == before[:, 0]) & (here[:, 1] == before[:, 1])
+        del keys, halves
+        repeat = np.zeros(len(same_as_prev), dtype=np.uint8)
         repeat[order[same_as_prev]] = _COPY
         self._repeat = repeat
-        self._repeated_keys = {bytes(k) for k in keys[order[same_as_prev]]}
         # For visit_next(), which needs no key: per copy, the position of its group's first record
         # (O(repeats) memory), and a mark on each first record that has copies (in the same byte).
         copies = np.flatnonzero(same_as_prev)
-        run_starts = np.flatnonzero(~same_as_prev)
-        first_sorted = run_starts[np.searchsorted(run_starts, copies, side="right") - 1]
+        # The sorted index of each copy's run start: the last index before it that is not a copy.
+        first_sorted = np.flatnonzero(~same_as_prev[: copies[-1] + 1] if len(copies) else same_as_prev[:0])
+        first_sorted = first_sorted[np.searchsorted(first_sorted, copies, side="right") - 1]
         by_position = np.argsort(order[copies], kind="stable")
         self._copy_positions = order[copies][by_position]
         self._copy_first = order[first_sorted][by_position]
         repeat[self._copy_first] = _FIRST_WITH_COPIES
-        del keys, halves, order, sorted_halves
 
     @property
     def repeats(self) -> int:
         return int(np.count_nonzero(self._repeat == _COPY)) if self._repeat is not None else 0
-
-    def repeated(self, key: bytes) -> bool:
-        """After decide: whether more than one record has this key."""
-        return key in self._repeated_keys
 
     def copies(self, start: int, count: int) -> np.ndarray:
         """After decide, at any position: whether each of records start..start+count-1 repeats the key
@@ -86,7 +85,7 @@ class RepeatFinder:
         self._position += 1
         if self._repeat[position] == _COPY:
             return self._first[key]
-        if key in self._repeated_keys:
+        if self._repeat[position] == _FIRST_WITH_COPIES:
             self._first[key] = label
         return None
 
