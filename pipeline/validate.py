@@ -32,7 +32,9 @@ MAX_PROBLEMS_PER_CHECK = 20
 CHUNK_ROWS = 10_000
 # pandera checks a pandas frame, several times the Arrow bytes for text: a chunk is also kept to about
 # this many uncompressed bytes, so validating long documents costs no more memory than short ones.
-CHUNK_BYTES = 8 << 20
+# Measured on a published dataset of 400,000 rows: 8 MiB chunks peaked at 346 MB, 2 MiB at 274 MB in
+# the same time; 1 MiB saved 14 MB more and took a third longer.
+CHUNK_BYTES = 2 << 20
 
 CHECKS = [
     "files",
