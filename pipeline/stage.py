@@ -118,3 +118,8 @@ class GlobalStage(Stage):
     def bytes_per_document(self) -> int:
         """Memory this stage holds per document between the passes, for the README and run.json."""
         return 0
+
+    def release(self) -> None:
+        """After pass 2, once its notes are recorded: drop the decision. The runner calls it so that the
+        states of a run's global stages do not add up in the main process (optional; keeps nothing
+        else working: the stage is not applied again in this run)."""

@@ -526,6 +526,9 @@ class Runner:
                 "notes": stage.card_notes(),
             },
         )
+        # The decision is not needed after pass 2: without this the states of every global stage of
+        # the run would add up in the main process.
+        stage.release()
 
     def _stage_names(self, step: Step) -> list[str]:
         return ["ingest"] if step.kind == "ingest" else [self.stages[i].name for i in step.stage_indices]

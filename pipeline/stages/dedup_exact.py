@@ -68,5 +68,8 @@ class DedupExact(GlobalStage):
         )
         return StageResult(kept=kept, rejected=empty_ledger())
 
+    def release(self) -> None:
+        self._finder = RepeatFinder()
+
     def bytes_per_document(self) -> int:
         return BYTES_PER_RECORD

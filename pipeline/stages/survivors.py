@@ -274,6 +274,16 @@ class Survivors(GlobalStage):
         kept = kept.drop_columns([name for name in kept.schema.names if name in INTERNAL])
         return StageResult(kept=kept, rejected=ledger)
 
+    def release(self) -> None:
+        self._rejected_positions = np.empty(0, dtype=np.int64)
+        self._rejected_stage = np.empty(0, dtype=np.int8)
+        self._rejected_kept = np.empty(0, dtype=np.int64)
+        self._rejected_via = np.empty(0, dtype=np.int64)
+        self._rejected_rechosen = np.empty(0, dtype=bool)
+        self._kept_ids = pa.array([], pa.string())
+        self._count_positions = np.empty(0, dtype=np.int64)
+        self._count_values = np.empty(0, dtype=np.int64)
+
     def bytes_per_document(self) -> int:
         """Averaged over all records, though only the copies are held: it grows with the share of copies."""
         return self._bytes_per_document

@@ -68,6 +68,9 @@ class Validate(GlobalStage):
         self.__dict__.update(state)
         self.model = load_model(*self.model_source)
 
+    def release(self) -> None:
+        self._ids = RepeatFinder()
+
     def seek(self, position: int) -> None:
         self._position = position
 

@@ -348,5 +348,12 @@ class DedupNear(GlobalStage):
         )
         return StageResult(kept=annotated, rejected=empty_ledger())
 
+    def release(self) -> None:
+        self._duplicate_of = np.empty(0, dtype=np.int64)
+        self._duplicate_count = np.empty(0, dtype=np.int64)
+        self._jaccard = np.empty(0)
+        self._target_positions = np.empty(0, dtype=np.int64)
+        self._target_ids = pa.array([], pa.string())
+
     def bytes_per_document(self) -> int:
         return self._bytes_per_document
