@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 _ASCII_ALNUM = np.array([chr(code).isalnum() for code in range(128)], dtype=bool)
 _UNDERSCORE = ord("_")
@@ -35,13 +36,15 @@ def word_flags(tokens: list[str], lengths: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _group(keys: np.ndarray, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a dense id per key, equal keys sharing one; how many keys have each id; the distinct keys).
 
     np.unique's job, with a stable sort: the keys come in runs (one document after the other), which
     the stable sort (timsort) exploits; np.unique's quicksort takes about three times as long here.
+    `order`: the keys' stable sorting order, when the caller has a faster way to it.
     """
-    order = np.argsort(keys, kind="stable")
+    if order is None:
+        order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     new = np.empty(len(keys), dtype=bool)
     new[:1] = True
@@ -51,6 +54,22 @@ def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.flatnonzero(new)
     counts = np.diff(np.append(starts, len(keys)))
     return ids, counts, ordered[starts]
+
+
+def _vocabulary(tokens: list[str]) -> tuple[list[str], np.ndarray]:
+    """(the distinct tokens, each token's index among them).
+
+    Arrow's dictionary encoding, a third faster than a dict; Python strings Arrow cannot hold (lone
+    surrogates, never in a dataset's text) take the dict.
+    """
+    try:
+        encoded = pa.array(tokens, pa.string()).dictionary_encode()
+    except UnicodeEncodeError:
+        index: dict[str, int] = dict.fromkeys(tokens, 0)
+        for number, token in enumerate(index):
+            index[token] = number
+        return list(index), np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _per_document(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -86,25 +105,27 @@ class BatchGrams:
         self.documents = len(sizes)
         self.offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.offsets[1:])
-        index: dict[str, int] = dict.fromkeys(tokens, 0)
-        for number, token in enumerate(index):
-            index[token] = number
-        # The batch's distinct tokens in order of first use; `_token_ids` names each position's one.
-        self.vocabulary = list(index)
-        self._token_ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # The batch's distinct tokens; `_token_ids` names each position's one.
+        self.vocabulary, self._token_ids = _vocabulary(tokens)
         self._lengths = np.fromiter(map(len, self.vocabulary), dtype=np.int64, count=len(self.vocabulary))
         self._size = max(len(self.vocabulary), 1)
         self._document = np.repeat(np.arange(self.documents, dtype=np.int64), sizes)
         self._cumulative = np.zeros(len(tokens) + 1, dtype=np.int64)
         np.cumsum(self._lengths[self._token_ids], out=self._cumulative[1:])
         self.n = 1
-        # Start positions of the repeated n-grams (ascending), their ids, and each id's count.
-        ids, counts, pairs = _group(self._document * self._size + self._token_ids)
+        # Start positions of the repeated n-grams (ascending), their ids, and each id's count. A 1-gram is
+        # a (token, document) pair. Positions ascend with the document, so sorting them by token alone,
+        # stably, sorts the pairs; with fewer than 2^16 distinct tokens numpy does that with a radix sort.
+        pairs = self._token_ids * self.documents + self._document
+        order = None
+        if len(self.vocabulary) <= 1 << 16:
+            order = np.argsort(self._token_ids.astype(np.uint16), kind="stable")
+        ids, counts, pairs = _group(pairs, order)
         repeated = counts[ids] > 1
         self._positions = np.flatnonzero(repeated)
         self._ids = ids[repeated]
         self._counts = counts
-        # The distinct (document, token) pairs, for what counts distinct tokens per document.
+        # The distinct (token, document) pairs, for what counts distinct tokens per document.
         self._pairs = pairs
 
     def word_counts(self, stops: list[frozenset[str] | None]) -> WordCounts:
@@ -130,8 +151,7 @@ class BatchGrams:
     def _count_stop_words(self, stops: list[frozenset[str] | None], is_word: np.ndarray, out: list[int | None]) -> None:
         """Gopher counts the stop words present, not their uses: per document, the distinct case-folded
         words found in its list."""
-        document = self._pairs // self._size
-        token = self._pairs % self._size
+        token, document = np.divmod(self._pairs, max(self.documents, 1))
         words = np.flatnonzero(is_word).tolist()
         folded = {number: self.vocabulary[number].casefold() for number in words}
         for language_stops in {id(s): s for s in stops if s is not None}.values():

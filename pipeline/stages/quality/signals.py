@@ -27,8 +27,6 @@ from pipeline.stages.quality.grams import BatchGrams
 # (40 % faster).
 _TOKEN = re.compile(r"\.\.\.|\w++(?:['’.\-]\w++)*+|[^\w\s]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
-# Gopher (datatrove): a bullet line starts with "•" or "-" after leading spaces.
-_BULLETS = ("•", "-")
 # C4 (tensorflow-datasets c4_utils): a kept line ends in one of these and not in an ellipsis.
 C4_TERMINAL = (".", "?", "!", '"', "'")
 C4_MIN_WORDS = 3
@@ -102,6 +100,12 @@ def sentence_terminals() -> tuple[str, ...]:
     return tuple(chr(int(line[2:], 16)) for line in lines if line.startswith("U+"))
 
 
+@cache
+def _drop_terminals() -> dict[int, None]:
+    """A str.translate table deleting the sentence terminals."""
+    return dict.fromkeys(map(ord, sentence_terminals()))
+
+
 def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     _tokenize_into(text, tokens)
@@ -142,8 +146,19 @@ class Text:
         return cls(text, lines, paragraphs)
 
 
-def c4_kept_lines(lines: list[str]) -> list[str]:
-    """The lines C4's line filters keep (citations removed), before its page rules look at them."""
+def c4_kept_lines(lines: list[str], joined: str | None = None) -> list[str]:
+    """The lines C4's line filters keep (citations removed), before its page rules look at them.
+    `joined`: the lines joined by newlines, when the caller has them."""
+    if joined is None:
+        joined = "\n".join(lines)
+    # A phrase found in a line (citations removed, lower-cased) is also found in all the lines joined,
+    # citations removed, lower-cased: a citation marker holds no newline, and lower-casing maps every
+    # character on its own but the Greek capital sigma, which never becomes ASCII. Most texts mention
+    # none, and then no line needs lower-casing and searching.
+    if "[" in joined:
+        joined = _C4_CITATION.sub("", joined)
+    joined = joined.lower()
+    mentions = "javascript" in joined or any(p in joined for p in C4_POLICY)
     kept = []
     for line in lines:
         # The cheap tests first; a line is dropped whichever test drops it. A word longer than the
@@ -151,16 +166,16 @@ def c4_kept_lines(lines: list[str]) -> list[str]:
         cited = _C4_CITATION.sub("", line) if "[" in line else line
         if not cited.endswith(C4_TERMINAL) or cited.endswith("..."):
             continue
-        words = line.split()
-        if len(words) < C4_MIN_WORDS:
+        # At most C4_MIN_WORDS pieces: as many as the words, up to that number.
+        if len(line.split(None, C4_MIN_WORDS - 1)) < C4_MIN_WORDS:
             continue
-        if len(line) > C4_MAX_WORD_CHARS and any(len(word) > C4_MAX_WORD_CHARS for word in words):
+        if len(line) > C4_MAX_WORD_CHARS and any(len(word) > C4_MAX_WORD_CHARS for word in line.split()):
             continue
-        line = cited
-        folded = line.lower()
-        if "javascript" in folded or any(p in folded for p in C4_POLICY):
-            continue
-        kept.append(line)
+        if mentions:
+            folded = cited.lower()
+            if "javascript" in folded or any(p in folded for p in C4_POLICY):
+                continue
+        kept.append(cited)
     return kept
 
 
@@ -177,16 +192,9 @@ def _c4_sentences(c4_text: str, c4_lines: list[str]) -> int:
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
-    """(number of items equal to an earlier item, their characters)."""
-    seen: set[str] = set()
-    count = chars = 0
-    for item in items:
-        if item in seen:
-            count += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return count, chars
+    """(number of items equal to an earlier item, their characters): all of them but the first copy of each."""
+    distinct = set(items)
+    return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))
 
 
 def top_ngram_chars(words: list[str], n: int) -> int:
@@ -246,23 +254,31 @@ def _signals(
     """The signals of the `i`-th text of a batch, with `n_tokens` tokens; `word_count`: its (words, their
     characters, words with a letter, distinct stop words); `top`, `duplicate`: the n-gram characters."""
     t = Text.of(text)
+    lines = t.lines
     n_words, word_chars, with_letters, n_stop_words = word_count
-    n_lines = max(len(t.lines), 1)
+    n_lines = max(len(lines), 1)
     n_chars = max(len(text), 1)
     per_word = max(n_words, 1)
     per_token = max(n_tokens, 1)
-    line_dups, line_dup_chars = _duplicates(t.lines)
+    line_dups, line_dup_chars = _duplicates(lines)
     para_dups, para_dup_chars = _duplicates(t.paragraphs)
-    c4_lines = c4_kept_lines(t.lines)
+    joined = "\n".join(lines)
+    c4_lines = c4_kept_lines(lines, joined)
     c4_text = "\n".join(c4_lines)
+    # Line starts and ends counted in one string: in `framed` every line (non-blank, stripped, so without
+    # a newline) follows a newline and is followed by one, and `lasts` holds each line's last character.
+    framed = f"\n{joined}\n"
+    lasts = "".join([line[-1] for line in lines])
+    dots = framed.count("...\n")
 
     signals: dict[str, float | int | bool | None] = {
         "words": n_words,
         "mean_word_length": word_chars / per_word,
         "hash_word_ratio": text.count("#") / per_token,
         "ellipsis_word_ratio": (text.count("...") + text.count("…")) / per_token,
-        "bullet_lines_frac": sum(line.startswith(_BULLETS) for line in t.lines) / n_lines,
-        "ellipsis_lines_frac": sum(line.endswith(("...", "…")) for line in t.lines) / n_lines,
+        # Gopher (datatrove): a bullet line starts with "•" or "-" after leading spaces.
+        "bullet_lines_frac": (framed.count("\n•") + framed.count("\n-")) / n_lines,
+        "ellipsis_lines_frac": (dots + lasts.count("…")) / n_lines,
         # Gopher's "80 % of words contain an alphabetic character", over the same words as its word count;
         # datatrove divides by all tokens, so every comma and full stop counts as a word without a letter
         # (docs/quality-rules.md: that rejects 13 % of hand-labelled news article bodies).
@@ -277,16 +293,17 @@ def _signals(
         signals[f"top_{n}gram_char_frac"] = top[n][i] / n_chars
     for n in DUP_NGRAMS:
         signals[f"dup_{n}gram_char_frac"] = duplicate[n][i] / n_chars
-    terminal = sum(line.endswith(C4_TERMINAL) and not line.endswith("...") for line in t.lines) / n_lines
+    # Lines ending in . ? ! " or ', but not in "..." (those end in "." too).
+    terminal = (sum(map(lasts.count, C4_TERMINAL)) - dots) / n_lines
     signals.update(
         {
             "lorem_ipsum": "lorem ipsum" in c4_text.lower(),
             "curly_brace": "{" in c4_text,
             "c4_sentences": _c4_sentences(c4_text, c4_lines),
             "terminal_punct_lines_frac": terminal,
-            "line_punct_ratio": sum(line.endswith(sentence_terminals()) for line in t.lines) / n_lines,
-            "short_line_ratio": sum(len(line) <= _SHORT_LINE_CHARS for line in t.lines) / n_lines,
-            "char_dup_ratio": line_dup_chars / max(len(text.replace("\n", "")), 1),
+            "line_punct_ratio": (len(lasts) - len(lasts.translate(_drop_terminals()))) / n_lines,
+            "short_line_ratio": sum(map(_SHORT_LINE_CHARS.__ge__, map(len, lines))) / n_lines,
+            "char_dup_ratio": line_dup_chars / max(len(text) - text.count("\n"), 1),
             "list_ratio": text.count("\n") / per_token,
         }
     )
