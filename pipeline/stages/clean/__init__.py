@@ -62,7 +62,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
-from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.clean.line_counts import DocumentFrequency, bytes_hash
+from pipeline.stages.clean.line_keys import collapse_lines, fold_lines, key_bytes
 from pipeline.stages.quality.signals import C4_MAX_WORD_CHARS, C4_MIN_WORDS, C4_POLICY, C4_TERMINAL
 
 REMOVED_LINES_SCHEMA = pa.schema(
@@ -188,7 +189,8 @@ def has_terminal_punctuation(line: str) -> bool:
 
 
 def _document_hashes(text: str) -> set[int]:
-    return {line_hash(key) for line in text.split("\n") if (key := frequency_key(line))}
+    """The hashes of the frequency keys of the document's non-blank lines."""
+    return set(map(bytes_hash, filter(None, key_bytes(fold_lines(collapse_lines(text.split("\n")))))))
 
 
 def _best_span(scores: list[float]) -> tuple[int, int]:
@@ -468,11 +470,12 @@ class Clean(GlobalStage):
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist()
         documents = [text.split("\n") for text in texts]
-        # fold(line) is the collapsed line case-folded: one split per line serves both.
-        collapsed = [[" ".join(line.split()) for line in lines] for lines in documents]
-        folded = [[key.casefold() for key in doc] for doc in collapsed]
+        # fold(line) is the collapsed line case-folded: one split per line serves both (see line_keys.py).
+        collapsed = [collapse_lines(lines) for lines in documents]
+        folded_texts = [fold_lines(doc) for doc in collapsed]
+        folded = [text.split("\n") for text in folded_texts]
         flat = np.array(
-            [line_hash(_DIGIT.sub("0", key)) if key else 0 for doc in folded for key in doc], dtype=np.uint64
+            [bytes_hash(key) if key else 0 for text in folded_texts for key in key_bytes(text)], dtype=np.uint64
         )
         flat_counts = self._frequency.counts(flat)
 
