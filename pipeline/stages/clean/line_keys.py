@@ -20,11 +20,27 @@ DIGIT_LEAD_BYTES = (0xD9, 0xDB, 0xDF, 0xE0, 0xE1, 0xEA, 0xEF, 0xF0)
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 
-def collapse_lines(lines: list[str]) -> list[str]:
-    """Each line with its whitespace runs collapsed to one space and its ends stripped."""
+def collapse_lines(text: str, lines: list[str]) -> list[str]:
+    """Each line of `text` (`lines`: text.split("\\n")) with its whitespace runs collapsed to one space and
+    its ends stripped."""
+    if _collapsed(text):
+        return lines  # most texts: the normalize stage collapsed them already
     # str.split() and re's \s both split on the characters str.isspace() accepts, so this equals
     # re.sub(r"\s+", " ", line).strip() without a regex pass.
     return list(map(" ".join, map(str.split, lines)))
+
+
+def _collapsed(text: str) -> bool:
+    """Whether every line of the text is its own collapsed form: no whitespace but single spaces between
+    other characters. str.isprintable() is False for every whitespace character but the space."""
+    return (
+        "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+        and text.replace("\n", " ").isprintable()
+    )
 
 
 def fold_lines(collapsed: list[str]) -> str:
