@@ -318,9 +318,15 @@ def test_line_keys_are_the_frequency_keys_of_the_lines() -> None:
         "१२ देवनागरी",
         "x\u3000y\x1cz",
     ]
-    keys = key_bytes(fold_lines(collapse_lines(lines)))
+    text = "\n".join(lines)
+    keys = key_bytes(fold_lines(collapse_lines(text, lines)))
     assert keys == [frequency_key(line).encode("utf-8") for line in lines]
     assert keys[4] == b"0 arabic-indic 0"
+    # A text whose lines are collapsed already is taken as it is; one space too many anywhere is not.
+    plain = ["Straße ΣΑΣ", "", "١٢ x"]
+    assert collapse_lines("\n".join(plain), plain) is plain
+    for odd in ("a  b", " a", "a ", "a \nb", "a\n b", "a\u00a0b", "a\tb", "a\u2028b"):
+        assert collapse_lines(odd, odd.split("\n")) == [" ".join(line.split()) for line in odd.split("\n")]
 
 
 def test_digit_lead_bytes_cover_every_decimal_digit() -> None:
