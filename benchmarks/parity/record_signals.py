@@ -34,6 +34,20 @@ LANGUAGES = ["en", "de", "fr", None, "xx", "zh-cn"]
 def hostile(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     out = ["", " ", "\n", "\n\n\n", " \t\n ", "...", "…", "•", "-", "_", "a", "x" * 1200]
+    # Lines C4 drops or flags only once lower-cased, with the characters whose lower() is not one ASCII
+    # letter ("İ", the Kelvin sign, the capital sigma) and with citation markers inside the phrases.
+    sentences = [
+        "We use coo\u212aies to improve this site, as you know.",
+        "Please enable JAVASCRİPT in your browser now.",
+        "Read our Privacy[1] Policy before you sign up here.",
+        "Java[edit]script is needed to see the comments here.",
+        "LOREM IPSUM dolor sit amet, consectetur adipiscing elit.",
+        "Lorem İpsum dolor sit amet, consectetur adipiscing elit.",
+        "ΟΔΟΣ ΣΑΣ terms OF USE apply to everyone who reads this.",
+        "Curly {braces} in a line that C4 keeps, with three words.",
+    ]
+    out += ["\n".join(sentences[i:] + sentences[:i]) for i in range(len(sentences))]
+    out += [f"{sentence} One more sentence here. And a third one!" for sentence in sentences]
     while len(out) < count:
         if rng.random() < 0.5:
             out.append("".join(rng.choice(PIECES) for _ in range(rng.randint(0, 60))))
