@@ -16,7 +16,7 @@ from helpers import FIXTURES, REPO, read_dataset, read_ledger, write
 from pipeline.errors import UsageError
 from pipeline.stages.clean import Clean, CleanConfig, frequency_key
 from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
-from pipeline.stages.clean.line_keys import DIGIT_LEAD_BYTES, collapse_lines, fold_lines, key_bytes
+from pipeline.stages.clean.line_keys import DIGIT_LEAD_BYTES, collapse_lines, fold_lines, fold_text, key_bytes
 from pipeline.stages.normalize import Normalize, NormalizeConfig
 
 ARTICLE = (
@@ -320,11 +320,13 @@ def test_line_keys_are_the_frequency_keys_of_the_lines() -> None:
     ]
     text = "\n".join(lines)
     keys = key_bytes(fold_lines(collapse_lines(text, lines)))
+    assert fold_text(text) == fold_lines(collapse_lines(text, lines))
     assert keys == [frequency_key(line).encode("utf-8") for line in lines]
     assert keys[4] == b"0 arabic-indic 0"
     # A text whose lines are collapsed already is taken as it is; one space too many anywhere is not.
     plain = ["Straße ΣΑΣ", "", "١٢ x"]
     assert collapse_lines("\n".join(plain), plain) is plain
+    assert fold_text("\n".join(plain)) == fold_lines(plain)
     for odd in ("a  b", " a", "a ", "a \nb", "a\n b", "a\u00a0b", "a\tb", "a\u2028b"):
         assert collapse_lines(odd, odd.split("\n")) == [" ".join(line.split()) for line in odd.split("\n")]
 

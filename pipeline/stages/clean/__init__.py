@@ -64,7 +64,7 @@ from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
 from pipeline.stages.clean.line_counts import DocumentFrequency, bytes_hash
-from pipeline.stages.clean.line_keys import collapse_lines, fold_lines, key_bytes
+from pipeline.stages.clean.line_keys import collapse_lines, fold_lines, fold_text, key_bytes
 from pipeline.stages.quality.signals import C4_MAX_WORD_CHARS, C4_MIN_WORDS, C4_POLICY, C4_TERMINAL
 
 REMOVED_LINES_SCHEMA = pa.schema(
@@ -191,7 +191,7 @@ def has_terminal_punctuation(line: str) -> bool:
 
 def _document_hashes(text: str) -> set[int]:
     """The hashes of the frequency keys of the document's non-blank lines."""
-    return set(map(bytes_hash, filter(None, key_bytes(fold_lines(collapse_lines(text, text.split("\n")))))))
+    return set(map(bytes_hash, filter(None, key_bytes(fold_text(text)))))
 
 
 def _best_span(scores: list[float]) -> tuple[int, int]:
@@ -479,7 +479,11 @@ class Clean(GlobalStage):
         documents = [text.split("\n") for text in texts]
         # fold(line) is the collapsed line case-folded: one split per line serves both (see line_keys.py).
         collapsed = [collapse_lines(text, lines) for text, lines in zip(texts, documents, strict=True)]
-        folded_texts = [fold_lines(doc) for doc in collapsed]
+        # (A text whose lines are collapsed already is its collapsed lines joined.)
+        folded_texts = [
+            text.casefold() if doc is lines else fold_lines(doc)
+            for text, lines, doc in zip(texts, documents, collapsed, strict=True)
+        ]
         folded = [text.split("\n") for text in folded_texts]
         flat = np.array(
             [bytes_hash(key) if key else 0 for text in folded_texts for key in key_bytes(text)], dtype=np.uint64

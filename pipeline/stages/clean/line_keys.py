@@ -48,6 +48,14 @@ def fold_lines(collapsed: list[str]) -> str:
     return "\n".join(collapsed).casefold()
 
 
+def fold_text(text: str) -> str:
+    """fold_lines(collapse_lines(text, text.split("\\n"))), without splitting a text whose lines are
+    collapsed already (joining its lines gives the text back)."""
+    if _collapsed(text):
+        return text.casefold()
+    return fold_lines(list(map(" ".join, map(str.split, text.split("\n")))))
+
+
 def key_bytes(folded: str) -> list[bytes]:
     """The UTF-8 of each line's frequency key (its folded form with every decimal digit as 0), from
     `fold_lines`' result; empty for a blank line."""
