@@ -236,9 +236,21 @@ def compute(text: str, language: str | None) -> dict[str, float | int | bool | N
     return compute_batch([text], [language])[0]
 
 
+# Texts whose tokens are counted together. The token statistics of 1,000 web texts (~600,000 tokens)
+# peak at ~80 MB of Python strings and numpy arrays, of 256 at ~20 MB, for 5 % more CPU time; the
+# values do not depend on it.
+COUNTED_TOGETHER = 256
+
+
 def compute_batch(texts: list[str], languages: list[str | None]) -> list[dict[str, float | int | bool | None]]:
-    """The signals of each text (in the language beside it); the token statistics are counted for the
-    whole batch at once (see grams.py), the line statistics text by text."""
+    """The signals of each text (in the language beside it); the token statistics are counted for up to
+    COUNTED_TOGETHER texts at once (see grams.py), the line statistics text by text."""
+    if len(texts) > COUNTED_TOGETHER:
+        out: list[dict[str, float | int | bool | None]] = []
+        for start in range(0, len(texts), COUNTED_TOGETHER):
+            end = start + COUNTED_TOGETHER
+            out.extend(compute_batch(texts[start:end], languages[start:end]))
+        return out
     tokens: list[str] = []
     sizes: list[int] = []
     for text in texts:
