@@ -16,6 +16,7 @@ from helpers import FIXTURES, REPO, read_dataset, read_ledger, write
 from pipeline.errors import UsageError
 from pipeline.stages.clean import Clean, CleanConfig, frequency_key
 from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.clean.line_keys import DIGIT_LEAD_BYTES, collapse_lines, fold_lines, fold_text, key_bytes
 from pipeline.stages.normalize import Normalize, NormalizeConfig
 
 ARTICLE = (
@@ -303,6 +304,39 @@ def test_document_frequency_counts_distinct_documents_across_flushes(monkeypatch
 
 def test_frequency_key_ignores_case_spacing_and_digits() -> None:
     assert frequency_key("  Copyright   2019 ACME ") == frequency_key("copyright 2024 acme")
+
+
+def test_line_keys_are_the_frequency_keys_of_the_lines() -> None:
+    # A document's keys are made in one pass (line_keys.py); they must be each line's frequency_key,
+    # including digits of other scripts, case folding that changes length, and odd whitespace.
+    lines = [
+        "  Copyright   2019 ACME ",
+        "",
+        " \t ",
+        "Straße ΣΑΣ İstanbul ﬁx",
+        "٣ Arabic-Indic ٤",
+        "१२ देवनागरी",
+        "x\u3000y\x1cz",
+    ]
+    text = "\n".join(lines)
+    keys = key_bytes(fold_lines(collapse_lines(text, lines)))
+    assert fold_text(text) == fold_lines(collapse_lines(text, lines))
+    assert keys == [frequency_key(line).encode("utf-8") for line in lines]
+    assert keys[4] == b"0 arabic-indic 0"
+    # A text whose lines are collapsed already is taken as it is; one space too many anywhere is not.
+    plain = ["Straße ΣΑΣ", "", "١٢ x"]
+    assert collapse_lines("\n".join(plain), plain) is plain
+    assert fold_text("\n".join(plain)) == fold_lines(plain)
+    for odd in ("a  b", " a", "a ", "a \nb", "a\n b", "a\u00a0b", "a\tb", "a\u2028b"):
+        assert collapse_lines(odd, odd.split("\n")) == [" ".join(line.split()) for line in odd.split("\n")]
+
+
+def test_digit_lead_bytes_cover_every_decimal_digit() -> None:
+    # key_bytes replaces ASCII digits with bytes.translate unless the text holds one of these bytes.
+    leads = {
+        chr(c).encode("utf-8")[0] for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isdecimal()
+    }
+    assert leads <= set(DIGIT_LEAD_BYTES)
 
 
 # -- rejection, audit, determinism ----------------------------------------------------------------

@@ -50,6 +50,7 @@ removal:
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -62,7 +63,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from pipeline.records import described, rejections, split
 from pipeline.stage import GlobalStage, StageConfig, StageResult
 from pipeline.stages.clean.boilerplate import Rule, available_lists, load_rules, match, screen
-from pipeline.stages.clean.line_counts import DocumentFrequency, line_hash
+from pipeline.stages.clean.line_counts import DocumentFrequency, bytes_hash
+from pipeline.stages.clean.line_keys import collapse_lines, fold_lines, fold_text, key_bytes
 from pipeline.stages.quality.signals import C4_MAX_WORD_CHARS, C4_MIN_WORDS, C4_POLICY, C4_TERMINAL
 
 REMOVED_LINES_SCHEMA = pa.schema(
@@ -80,7 +82,7 @@ _DIGIT = re.compile(r"\d")
 _SENTENCE_MARK = re.compile(r"[.!?,;:…。！？，、；：،؛؟।॥]")
 _LETTER = re.compile(r"[^\W\d_]")
 # A sentence ends at a terminal mark, with any closing quotes or brackets, followed by a space.
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]* ")
+_SENTENCE_BREAK = re.compile(r"([.!?…。！？][\"'”’)\]]*) ")
 C4LineFilter = Literal["c4_long_word", "c4_javascript", "c4_policy", "c4_no_terminal_punct", "c4_min_words"]
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = frozenset(".!?。！？")
@@ -164,12 +166,12 @@ def fold(line: str) -> str:
 
 def split_sentences(collapsed: str) -> list[str]:
     """The sentences of a line whose whitespace runs are collapsed to single spaces."""
-    out, start = [], 0
-    for end in _SENTENCE_END.finditer(collapsed):
-        out.append(collapsed[start : end.end() - 1])
-        start = end.end()
-    out.append(collapsed[start:])
-    return out
+    # re.split keeps the captured sentence ends (without their space) between the pieces before them and
+    # after them: a sentence is a piece and the end after it.
+    parts = _SENTENCE_BREAK.split(collapsed)
+    sentences = list(map(operator.add, parts[0:-1:2], parts[1::2]))
+    sentences.append(parts[-1])
+    return sentences
 
 
 def frequency_key(line: str) -> str:
@@ -188,7 +190,8 @@ def has_terminal_punctuation(line: str) -> bool:
 
 
 def _document_hashes(text: str) -> set[int]:
-    return {line_hash(key) for line in text.split("\n") if (key := frequency_key(line))}
+    """The hashes of the frequency keys of the document's non-blank lines."""
+    return set(map(bytes_hash, filter(None, key_bytes(fold_text(text)))))
 
 
 def _best_span(scores: list[float]) -> tuple[int, int]:
@@ -300,8 +303,9 @@ class Clean(GlobalStage):
         rules: list[str | None] = [None] * len(lines)
         # The folded line is the line's whitespace tokens joined by single spaces (and case folding maps
         # no character to whitespace), so counting its spaces counts the tokens without a second split.
+        # (word_count(line) without splitting the line again.)
         words = [
-            (key.count(" ") + 1 if line.isascii() else word_count(line)) if key else 0
+            (key.count(" ") + 1 + (0 if line.isascii() else len(_CJK.findall(line)) // 2)) if key else 0
             for line, key in zip(lines, folded, strict=True)
         ]
         for i, key in enumerate(folded):
@@ -314,8 +318,11 @@ class Clean(GlobalStage):
                     rules[i] = "no_letters"
 
         if c.c4_line_filters:
+            # With the long-word filter alone (the default), a line of at most C4_MAX_WORD_CHARS characters
+            # cannot be removed: it is not even looked at.
+            long_only = set(c.c4_line_filters) == {"c4_long_word"}
             for i, line in enumerate(lines):
-                if rules[i] is None and words[i]:
+                if rules[i] is None and words[i] and not (long_only and len(line) <= C4_MAX_WORD_CHARS):
                     rules[i] = self._c4_rule(line.strip(), folded[i])
 
         # Later copies of a line or paragraph, whatever else removes them, weigh as removed lines when the
@@ -440,8 +447,10 @@ class Clean(GlobalStage):
             if i not in sentences:
                 sentences[i] = split_sentences(key)
             if words[i] >= self.config.edge_max_words:
-                repeated = sum(len(part) for part in sentences[i] if part in seen_sentences)
-                if repeated and repeated >= share * sum(len(part) for part in sentences[i]):
+                parts = sentences[i]
+                repeated = sum(map(len, filter(seen_sentences.__contains__, parts)))
+                # The sentences are the line but for the one space after each of them but the last.
+                if repeated and repeated >= share * (len(key) - len(parts) + 1):
                     rules[i] = "repeated_text"
                     continue
             seen_sentences.update(sentences[i])
@@ -468,11 +477,16 @@ class Clean(GlobalStage):
         texts = batch.column("text").to_pylist()
         ids = batch.column("id").to_pylist()
         documents = [text.split("\n") for text in texts]
-        # fold(line) is the collapsed line case-folded: one split per line serves both.
-        collapsed = [[" ".join(line.split()) for line in lines] for lines in documents]
-        folded = [[key.casefold() for key in doc] for doc in collapsed]
+        # fold(line) is the collapsed line case-folded: one split per line serves both (see line_keys.py).
+        collapsed = [collapse_lines(text, lines) for text, lines in zip(texts, documents, strict=True)]
+        # (A text whose lines are collapsed already is its collapsed lines joined.)
+        folded_texts = [
+            text.casefold() if doc is lines else fold_lines(doc)
+            for text, lines, doc in zip(texts, documents, collapsed, strict=True)
+        ]
+        folded = [text.split("\n") for text in folded_texts]
         flat = np.array(
-            [line_hash(_DIGIT.sub("0", key)) if key else 0 for doc in folded for key in doc], dtype=np.uint64
+            [bytes_hash(key) if key else 0 for text in folded_texts for key in key_bytes(text)], dtype=np.uint64
         )
         flat_counts = self._frequency.counts(flat)
 

@@ -19,8 +19,12 @@ BYTES_PER_DISTINCT_LINE = 12  # uint64 hash + uint32 count
 _MIN_FLUSH = 1 << 20
 
 
+# The hash of a line's key as UTF-8 (line_keys.key_bytes).
+bytes_hash = xxhash.xxh3_64_intdigest
+
+
 def line_hash(key: str) -> int:
-    return xxhash.xxh3_64_intdigest(key.encode("utf-8"))
+    return bytes_hash(key.encode("utf-8"))
 
 
 class DocumentFrequency:

@@ -29,7 +29,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.records import described, rejections, split
 from pipeline.stage import MapStage, StageConfig, StageResult
-from pipeline.stages.quality.signals import DUP_NGRAMS, SIGNALS, TOP_NGRAMS, compute
+from pipeline.stages.quality.signals import DUP_NGRAMS, SIGNALS, TOP_NGRAMS, compute_batch
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ class Quality(MapStage):
     def process(self, batch: pa.RecordBatch) -> StageResult:
         texts = batch.column("text").to_pylist()
         languages = batch.column("language").to_pylist() if "language" in batch.schema.names else [None] * len(texts)
-        signals = [compute(text, language) for text, language in zip(texts, languages, strict=True)]
+        signals = compute_batch(texts, languages)
         evaluated = [self.evaluate(s, language) for s, language in zip(signals, languages, strict=True)]
         mask = [self.config.filter and failure is not None for _, failure in evaluated]
         failures = [failure for (_, failure), rejected in zip(evaluated, mask, strict=True) if rejected]
