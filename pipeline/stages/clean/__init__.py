@@ -288,6 +288,9 @@ class Clean(GlobalStage):
         self._peak = self._frequency.peak_bytes
         self._documents = documents
 
+    def release(self) -> None:
+        self._frequency = DocumentFrequency()
+
     def bytes_per_document(self) -> int:
         documents = getattr(self, "_documents", 0)
         return math.ceil(getattr(self, "_peak", 0) / documents) if documents else 0
