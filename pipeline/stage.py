@@ -120,6 +120,6 @@ class GlobalStage(Stage):
         return 0
 
     def release(self) -> None:
-        """After pass 2, once its notes are recorded: drop the decision. The runner calls it so that the
-        states of a run's global stages do not add up in the main process (optional; keeps nothing
-        else working: the stage is not applied again in this run)."""
+        """Optional: drop the decision. The runner calls it once pass 2 is over and the stage's notes
+        are recorded (the stage is not applied again in the run), so that the states of a run's
+        global stages do not add up in the main process."""
