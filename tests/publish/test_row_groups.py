@@ -29,7 +29,10 @@ rows = st.lists(
             "meta": st.one_of(
                 st.none(),
                 st.fixed_dictionaries(
-                    {"a": st.one_of(st.none(), st.text(max_size=3)), "b": st.one_of(st.none(), st.floats(allow_nan=False))}
+                    {
+                        "a": st.one_of(st.none(), st.text(max_size=3)),
+                        "b": st.one_of(st.none(), st.floats(allow_nan=False)),
+                    }
                 ),
             ),
             "flag": st.one_of(st.none(), st.booleans()),
