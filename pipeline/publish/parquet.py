@@ -60,6 +60,44 @@ def arrow_bytes(array: pa.Array) -> int:
     return size
 
 
+class _Bytes:
+    """A byte buffer reserved ahead (see `_reserve`), appended to, grown by doubling if ever too small."""
+
+    def __init__(self, capacity: int) -> None:
+        self._data = _reserve(capacity)
+        self.used = 0
+
+    def append(self, buffer: pa.Buffer, offset: int, size: int) -> None:
+        if self.used + size > len(self._data):  # past the reservation (a row over the limit): rarely
+            grown = _reserve(max(2 * len(self._data), self.used + size))
+            grown[: self.used] = self._data[: self.used]
+            self._data = grown
+        if size:
+            self._data[self.used : self.used + size] = np.frombuffer(buffer, np.uint8, size, offset)
+        self.used += size
+
+    def buffer(self) -> pa.Buffer:
+        return pa.py_buffer(self._data[: self.used])
+
+
+class _Validity:
+    """The validity of the rows gathered so far: a bitmap for Arrow, or none when no row is null."""
+
+    def __init__(self) -> None:
+        self._valid: list[np.ndarray] = []
+        self.nulls = 0
+
+    def add(self, array: pa.Array) -> None:
+        self.nulls += array.null_count
+        if array.null_count:
+            self._valid.append(pc.is_valid(array).to_numpy(zero_copy_only=False))
+        else:
+            self._valid.append(np.ones(len(array), bool))
+
+    def bitmap(self) -> pa.Buffer | None:
+        return pa.array(np.concatenate(self._valid), pa.bool_()).buffers()[1] if self.nulls else None
+
+
 class _StringColumn:
     """A string column of the row group being gathered, copied into one buffer as its rows arrive.
 
@@ -70,36 +108,24 @@ class _StringColumn:
     """
 
     def __init__(self, capacity: int) -> None:
-        self._data = _reserve(capacity)
-        self._used = 0
+        self._data = _Bytes(capacity)
         self._ends: list[np.ndarray] = []
-        self._valid: list[np.ndarray] = []
-        self._nulls = 0
+        self._validity = _Validity()
 
     def add(self, array: pa.Array) -> None:
         _, offsets_buffer, data_buffer = array.buffers()
         offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
         first, last = int(offsets[0]), int(offsets[-1])
-        size = last - first
-        if self._used + size > len(self._data):  # a row over the limit: grow, rarely
-            grown = _reserve(max(2 * len(self._data), self._used + size))
-            grown[: self._used] = self._data[: self._used]
-            self._data = grown
-        if size:
-            self._data[self._used : self._used + size] = np.frombuffer(data_buffer, np.uint8, size, first)
-        self._ends.append(offsets[1:].astype(np.int64) - first + self._used)
-        self._used += size
-        self._nulls += array.null_count
-        self._valid.append(_validity(array))
+        self._ends.append(offsets[1:].astype(np.int64) - first + self._data.used)
+        self._data.append(data_buffer, first, last - first)
+        self._validity.add(array)
 
     def finish(self, kind: pa.DataType) -> pa.Array:
         ends = np.concatenate([np.zeros(1, np.int64), *self._ends])
-        rows = len(ends) - 1
-        if self._used >= 2**31 - 1:  # too large for 32-bit offsets: let Arrow say so, as concatenation did
-            raise pa.ArrowInvalid(f"a row group's string column holds {self._used:,} bytes, over 2 GiB")
-        validity = _bitmap(self._valid, self._nulls)
-        data = pa.py_buffer(self._data[: self._used])
-        return pa.Array.from_buffers(kind, rows, [validity, pa.py_buffer(ends.astype(np.int32)), data], self._nulls)
+        if self._data.used >= 2**31 - 1:  # too large for 32-bit offsets: let Arrow say so, as concatenation did
+            raise pa.ArrowInvalid(f"a row group's string column holds {self._data.used:,} bytes, over 2 GiB")
+        buffers = [self._validity.bitmap(), pa.py_buffer(ends.astype(np.int32)), self._data.buffer()]
+        return pa.Array.from_buffers(kind, len(ends) - 1, buffers, self._validity.nulls)
 
 
 class _FixedColumn:
@@ -108,28 +134,19 @@ class _FixedColumn:
 
     def __init__(self, kind: pa.DataType, capacity: int) -> None:
         self._width = kind.bit_width // 8
-        self._data = _reserve(capacity * self._width)
+        self._data = _Bytes(capacity * self._width)
         self._rows = 0
-        self._valid: list[np.ndarray] = []
-        self._nulls = 0
+        self._validity = _Validity()
 
     def add(self, array: pa.Array) -> None:
         _, data_buffer = array.buffers()
-        size = len(array) * self._width
-        start = self._rows * self._width
-        if start + size > len(self._data):
-            grown = _reserve(max(2 * len(self._data), start + size))
-            grown[:start] = self._data[:start]
-            self._data = grown
-        if size:
-            self._data[start : start + size] = np.frombuffer(data_buffer, np.uint8, size, array.offset * self._width)
+        self._data.append(data_buffer, array.offset * self._width, len(array) * self._width)
         self._rows += len(array)
-        self._nulls += array.null_count
-        self._valid.append(_validity(array))
+        self._validity.add(array)
 
     def finish(self, kind: pa.DataType) -> pa.Array:
-        data = pa.py_buffer(self._data[: self._rows * self._width])
-        return pa.Array.from_buffers(kind, self._rows, [_bitmap(self._valid, self._nulls), data], self._nulls)
+        buffers = [self._validity.bitmap(), self._data.buffer()]
+        return pa.Array.from_buffers(kind, self._rows, buffers, self._validity.nulls)
 
 
 class _StructColumn:
@@ -138,20 +155,18 @@ class _StructColumn:
     def __init__(self, kind: pa.StructType, capacity_bytes: int, capacity_rows: int) -> None:
         self._fields = [_gatherer(f.type, capacity_bytes, capacity_rows) for f in kind]
         self._rows = 0
-        self._valid: list[np.ndarray] = []
-        self._nulls = 0
+        self._validity = _Validity()
 
     def add(self, array: pa.Array) -> None:
         for index, gathered in enumerate(self._fields):
             _add(gathered, array.field(index))  # the field as sliced with the struct
         self._rows += len(array)
-        self._nulls += array.null_count
-        self._valid.append(_validity(array))
+        self._validity.add(array)
 
     def finish(self, kind: pa.DataType) -> pa.Array:
         children = [_finish(gathered, f.type) for gathered, f in zip(self._fields, kind, strict=True)]
         return pa.Array.from_buffers(
-            kind, self._rows, [_bitmap(self._valid, self._nulls)], self._nulls, children=children
+            kind, self._rows, [self._validity.bitmap()], self._validity.nulls, children=children
         )
 
 
@@ -186,16 +201,6 @@ def _reserve(size: int) -> np.ndarray:
     when the last array over it is. (numpy asks for transparent huge pages for its large arrays, which
     made every gathered column resident 2 MB at a time: 108 MB of huge pages for 42 MB of text.)"""
     return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=np.uint8)
-
-
-def _validity(array: pa.Array) -> np.ndarray:
-    if not array.null_count:
-        return np.ones(len(array), bool)
-    return pc.is_valid(array).to_numpy(zero_copy_only=False)
-
-
-def _bitmap(valid: list[np.ndarray], nulls: int) -> pa.Buffer | None:
-    return pa.array(np.concatenate(valid), pa.bool_()).buffers()[1] if nulls else None
 
 
 class RowGroupStream:
