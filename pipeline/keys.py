@@ -58,9 +58,8 @@ class RepeatFinder:
         # For visit_next(), which needs no key: per copy, the position of its group's first record
         # (O(repeats) memory), and a mark on each first record that has copies (in the same byte).
         copies = np.flatnonzero(same_as_prev)
-        # The sorted index of each copy's run start: the last index before it that is not a copy.
-        first_sorted = np.flatnonzero(~same_as_prev[: copies[-1] + 1] if len(copies) else same_as_prev[:0])
-        first_sorted = first_sorted[np.searchsorted(first_sorted, copies, side="right") - 1]
+        run_starts = np.flatnonzero(~same_as_prev)
+        first_sorted = run_starts[np.searchsorted(run_starts, copies, side="right") - 1]
         by_position = np.argsort(order[copies], kind="stable")
         self._copy_positions = order[copies][by_position]
         self._copy_first = order[first_sorted][by_position]
