@@ -132,6 +132,8 @@ class DedupNear(GlobalStage):
         self._position = 0
         self._documents = 0
         self._duplicate_of: np.ndarray = np.empty(0, dtype=np.int64)
+        # The removed documents' positions (ascending) and similarities, for their ledger details.
+        self._removed: np.ndarray = np.empty(0, dtype=np.int64)
         self._jaccard: np.ndarray = np.empty(0)
         self._duplicate_count: np.ndarray = np.empty(0, dtype=np.int64)
         # The kept documents that have copies: their positions (ascending) and ids, read back from the spill.
@@ -289,6 +291,7 @@ class DedupNear(GlobalStage):
         removed = duplicate_of >= 0
         self._duplicate_of = duplicate_of
         # Only the removed documents' similarities are kept, for their ledger details.
+        self._removed = np.flatnonzero(removed)
         self._jaccard = jaccard[removed]
         self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(np.int64)
         self._target_positions = np.unique(duplicate_of[removed])
@@ -297,7 +300,7 @@ class DedupNear(GlobalStage):
         self._collected = None
         self._documents = documents
         self._position = 0
-        held += duplicate_of.nbytes + self._jaccard.nbytes + self._duplicate_count.nbytes
+        held += duplicate_of.nbytes + self._removed.nbytes + self._jaccard.nbytes + self._duplicate_count.nbytes
         held += self._target_positions.nbytes + self._target_ids.nbytes
         self._bytes_per_document = math.ceil(held / max(documents, 1))
         self._notes.update(
@@ -320,12 +323,10 @@ class DedupNear(GlobalStage):
         self._position += n
         targets = self._duplicate_of[start : start + n]
         counts = self._duplicate_count[start : start + n]
-        # The similarities of this batch's removed documents, by row (the removed ones before `start`
-        # are counted to find where the batch's run of them begins).
-        before = int(np.count_nonzero(self._duplicate_of[:start] >= 0))
-        removed_rows = np.flatnonzero(targets >= 0).tolist()
-        values = self._jaccard[before : before + len(removed_rows)].tolist()
-        similarities: dict[int, float] = dict(zip(removed_rows, values, strict=True))
+        # The similarities of this batch's removed documents, by row.
+        low, high = np.searchsorted(self._removed, [start, start + n])
+        rows = (self._removed[low:high] - start).tolist()
+        similarities: dict[int, float] = dict(zip(rows, self._jaccard[low:high].tolist(), strict=True))
         ids = batch.column("id").to_pylist()
         groups: list[str | None] = []
         details: list[str | None] = []
@@ -351,6 +352,7 @@ class DedupNear(GlobalStage):
     def release(self) -> None:
         self._duplicate_of = np.empty(0, dtype=np.int64)
         self._duplicate_count = np.empty(0, dtype=np.int64)
+        self._removed = np.empty(0, dtype=np.int64)
         self._jaccard = np.empty(0)
         self._target_positions = np.empty(0, dtype=np.int64)
         self._target_ids = pa.array([], pa.string())
