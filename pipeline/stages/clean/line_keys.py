@@ -25,6 +25,10 @@ def collapse_lines(text: str, lines: list[str]) -> list[str]:
     its ends stripped."""
     if _collapsed(text):
         return lines  # most texts: the normalize stage collapsed them already
+    return _collapse(lines)
+
+
+def _collapse(lines: list[str]) -> list[str]:
     # str.split() and re's \s both split on the characters str.isspace() accepts, so this equals
     # re.sub(r"\s+", " ", line).strip() without a regex pass.
     return list(map(" ".join, map(str.split, lines)))
@@ -53,7 +57,7 @@ def fold_text(text: str) -> str:
     collapsed already (joining its lines gives the text back)."""
     if _collapsed(text):
         return text.casefold()
-    return fold_lines(list(map(" ".join, map(str.split, text.split("\n")))))
+    return fold_lines(_collapse(text.split("\n")))
 
 
 def key_bytes(folded: str) -> list[bytes]:
