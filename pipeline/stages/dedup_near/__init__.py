@@ -29,7 +29,7 @@ from pydantic import Field, model_validator
 from pipeline.id_spill import IdSpill
 from pipeline.records import described, empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
-from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, optimal_bands
+from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, index_type, optimal_bands
 from pipeline.stages.dedup_near.minhash import Permutations
 from pipeline.stages.dedup_near.shingles import UNSPACED_SCRIPTS, Shingler
 from pipeline.stages.dedup_near.verify import ShingleSpill
@@ -240,13 +240,18 @@ class DedupNear(GlobalStage):
         rank_array[order] = np.arange(documents)
         del order
 
-        # Per document, the buckets it is in (CSR over the bucket members).
-        by_doc = np.argsort(members, kind="stable")
-        doc_buckets = np.repeat(np.arange(len(starts) - 1), np.diff(starts))[by_doc]
-        doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1))
+        # Per document, the buckets it is in (CSR over the bucket members). The memberships are the
+        # decision's largest arrays (several at once here), so they are int32 where that holds them.
+        index = index_type(max(documents, len(members), len(starts)))
+        by_doc = np.argsort(members, kind="stable").astype(index)
+        doc_buckets = np.repeat(np.arange(len(starts) - 1, dtype=index), np.diff(starts))[by_doc]
+        doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1, dtype=index)).astype(index)
         del members, starts, by_doc
         in_bucket = np.flatnonzero(np.diff(doc_starts) > 0)
-        visit = in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].tolist()
+        # A flat array, not a list: a Python int per document visited stayed in the heap after decide.
+        code = "i" if index == np.int32 else "q"  # C int is 32 bits on every platform we support
+        visit: array[int] = array(code)
+        visit.frombytes(in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].astype(index).tobytes())
         del in_bucket
 
         duplicate_of = np.full(documents, -1, dtype=np.int64)
@@ -255,11 +260,11 @@ class DedupNear(GlobalStage):
         # lists (one per bucket, an object per entry) was most of the main process's growth at 1 M
         # documents. head[bucket] is the bucket's last kept entry; entry e names kept_doc[e] and the
         # bucket's previous entry kept_next[e] (-1 ends the list).
-        head = array("q", [-1]) * (int(doc_buckets.max()) + 1 if len(doc_buckets) else 0)
-        kept_doc: array[int] = array("q")
-        kept_next: array[int] = array("q")
-        rank: array[int] = array("q")
-        rank.frombytes(rank_array.astype("=i8").tobytes())
+        head = array(code, [-1]) * (int(doc_buckets.max()) + 1 if len(doc_buckets) else 0)
+        kept_doc: array[int] = array(code)
+        kept_next: array[int] = array(code)
+        rank: array[int] = array(code)
+        rank.frombytes(rank_array.astype(index).tobytes())
         del rank_array
         verified = 0
         threshold = self.config.threshold

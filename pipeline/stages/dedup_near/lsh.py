@@ -93,10 +93,14 @@ class KeySpill:
 
 
 def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
-    """Buckets of ≥ 2 documents over all bands, as CSR: members[starts[i]:starts[i+1]] (positions, ascending)."""
+    """Buckets of ≥ 2 documents over all bands, as CSR: members[starts[i]:starts[i+1]] (positions, ascending).
+
+    `members` is int32 when every position fits (`index_type`): it is the largest array of the decision."""
     members: list[np.ndarray] = []
     sizes: list[np.ndarray] = []
     bands = keys.bands if isinstance(keys, KeySpill) else keys.shape[1]
+    documents = len(keys) if isinstance(keys, np.ndarray) else keys.documents
+    index = index_type(documents)
     for band in range(bands):
         column = keys.band(band) if isinstance(keys, KeySpill) else keys[:, band]
         order = np.argsort(column, kind="stable")
@@ -114,11 +118,16 @@ def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
         first = np.ones(len(positions), dtype=bool)
         first[1:] = ~equal[positions[1:] - 1]
         starts = np.flatnonzero(first)
-        members.append(order[positions])
+        members.append(order[positions].astype(index))
         sizes.append(np.diff(np.append(starts, len(positions))))
     if not members:
-        return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        return np.empty(0, dtype=index), np.zeros(1, dtype=np.int64)
     all_sizes = np.concatenate(sizes)
     starts = np.zeros(len(all_sizes) + 1, dtype=np.int64)
     np.cumsum(all_sizes, out=starts[1:])
-    return np.concatenate(members).astype(np.int64), starts
+    return np.concatenate(members), starts
+
+
+def index_type(count: int) -> type[np.signedinteger]:
+    """The narrowest of int32 and int64 that indexes `count` items (and counts them)."""
+    return np.int32 if count < 2**31 - 1 else np.int64
