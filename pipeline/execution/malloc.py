@@ -9,6 +9,11 @@ from 120,000 records, about 20 MB per row group, 159 MB above the start at the e
 the threshold fixed. Fixing it (which also ends the adjustment) keeps every large block an mmap of its
 own, returned to the system when freed. Only `python -m pipeline` does this: it changes the allocator
 of the whole process, which a library must not do to its caller. Elsewhere than glibc it does nothing.
+
+Arrow's own allocator (mimalloc in the pyarrow wheels) likewise keeps the pages of freed buffers for
+reuse: publishing a 1 M document dataset, the main process held about 40 MB more at each row group
+than with the system allocator, and kept it. `use_system_pool` makes Arrow allocate through malloc in
+the main process, where the time goes to reading shards and writing Parquet, not to allocation.
 """
 
 from __future__ import annotations
@@ -30,3 +35,10 @@ def fix_mmap_threshold() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD_BYTES))
+
+
+def use_system_pool() -> None:
+    """Arrow allocates through malloc (with the threshold above) in this process from now on."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
