@@ -2,7 +2,11 @@ import atexit
 import os
 import sys
 
-from pipeline.cli import main
+from pipeline.execution.malloc import arrow_uses_malloc
+
+arrow_uses_malloc()  # before anything imports pyarrow (see malloc.py)
+
+from pipeline.cli import main  # noqa: E402
 
 code = main()
 # Everything registered to run at exit runs now (log handlers, the pool's finalizers, file locks);

@@ -162,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
-    from pipeline.execution.malloc import fix_mmap_threshold, use_system_pool
+    from pipeline.execution.malloc import fix_mmap_threshold
     from pipeline.execution.processes import start_worker_server
     from pipeline.execution.progress import Progress
 
@@ -200,9 +200,8 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(config_path, overrides, require_file=args.config is not None)
     # Before the runner's imports, so that the workers' start-up overlaps with them.
     start_worker_server(config)
-    # After the fork server started: the settings are the main process's only (see malloc.py).
+    # After the fork server started: the setting is the main process's only (see malloc.py).
     fix_mmap_threshold()
-    use_system_pool()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     progress = Progress("quiet" if args.quiet else args.progress, log)
     from pipeline.execution.runner import Runner

@@ -11,15 +11,18 @@ own, returned to the system when freed. Only `python -m pipeline` does this: it 
 of the whole process, which a library must not do to its caller. Elsewhere than glibc it does nothing.
 
 Arrow's own allocator (mimalloc in the pyarrow wheels) likewise keeps the pages of freed buffers for
-reuse: publishing a 1 M document dataset, the main process held about 40 MB more at each row group
-than with the system allocator, and kept it. `use_system_pool` makes Arrow allocate through malloc in
-the main process, where the time goes to reading shards and writing Parquet, not to allocation.
+reuse. `python -m pipeline` therefore has Arrow allocate through malloc (`ARROW_DEFAULT_MEMORY_POOL=
+system`, which Arrow reads when pyarrow is imported) in every process of a run: the workers inherit
+it. On 20,000 web documents it took no more CPU (32.5 against 34.8 s) and the largest process held
+about 30 MB less; at 1 M documents the main process held about 40 MB less at each published row
+group, and the worker validating the written dataset 40 MB less. A value the user set is kept.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
 _THRESHOLD_BYTES = 128 * 1024  # glibc's own initial value
@@ -37,8 +40,6 @@ def fix_mmap_threshold() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD_BYTES))
 
 
-def use_system_pool() -> None:
-    """Arrow allocates through malloc (with the threshold above) in this process from now on."""
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
+def arrow_uses_malloc() -> None:
+    """Have Arrow allocate through malloc in this process and the ones it starts; before pyarrow is imported."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")

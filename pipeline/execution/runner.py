@@ -629,7 +629,6 @@ class Runner:
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
         ledger = Ledger(report_dir / "rejected.parquet")
-        side_tables = SideTables(report_dir)
         for step, folder in zip(steps, folders, strict=True):
             # Within a step of several map stages, each stage's rows in shard order, so the order does
             # not depend on where the shard boundaries fall.
@@ -641,10 +640,14 @@ class Runner:
                         rows = rows.filter(pc.equal(rows.column("stage"), name))
                     if rows is not None and rows.num_rows:
                         ledger.write(rows)
+        ledger.close()
+        # Then the side tables, in the same order: after the ledger is closed, so that only one file's
+        # row group is being gathered at a time.
+        side_tables = SideTables(report_dir)
+        for folder in folders:
             for shard in range(shards):
                 for table in shard_facts(folder, shard)["side"]:
                     side_tables.write(table, read_side(folder, shard, table))
-        ledger.close()
         side_tables.close()
 
         # The user's own fields, typed as ingest merged them, become columns after the pipeline's.
