@@ -43,3 +43,15 @@ def fix_mmap_threshold() -> bool:
 def arrow_uses_malloc() -> None:
     """Have Arrow allocate through malloc in this process and the ones it starts; before pyarrow is imported."""
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
+def trim() -> bool:
+    """Give the free pages of glibc's heap back to the system (`malloc_trim`); True if any were."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    return bool(malloc_trim(0))

@@ -13,6 +13,7 @@ The pure per-batch functions here (`run_map`, `run_apply`) are also what the Ray
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import platform
@@ -33,6 +34,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import Config
 from pipeline.execution.executor import Executor, ShardFacts, T, inline
+from pipeline.execution.malloc import trim
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context, worker_preload
 from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
@@ -309,10 +311,20 @@ class LocalExecutor(Executor):
     def background(self, task: Callable[..., T], *args: Any) -> Callable[[], T]:
         if self._pool is None:
             return inline(task, *args)
-        future = self._pool.submit(task, *args)
+        future = self._pool.submit(_after_the_steps, task, *args)
         return future.result
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _after_the_steps(task: Callable[..., T], *args: Any) -> T:
+    """A background task (publishing's: the plots, the validation of the written dataset) in a worker
+    whose steps are over: first drop the last global stage's decision it loaded, and give the heap's
+    free pages back, so that the validation does not start on top of what the steps left behind."""
+    _DECIDED.clear()
+    gc.collect()
+    trim()
+    return task(*args)

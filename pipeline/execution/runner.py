@@ -35,6 +35,7 @@ from pipeline import __version__, extra_fields, storage
 from pipeline.config import Config
 from pipeline.errors import TooFewPublished, UsageError, ValidationFailed
 from pipeline.execution.executor import Executor, open_executor
+from pipeline.execution.malloc import trim
 from pipeline.execution.plan import Step, build_plan, build_steps
 from pipeline.execution.pool import default_workers, stage_facts, text_bytes
 from pipeline.execution.progress import Progress, StepProgress
@@ -527,8 +528,9 @@ class Runner:
             },
         )
         # The decision is not needed after pass 2: without this the states of every global stage of
-        # the run would add up in the main process.
+        # the run would add up in the main process. The heap's pages it freed go back to the system.
         stage.release()
+        trim()
 
     def _stage_names(self, step: Step) -> list[str]:
         return ["ingest"] if step.kind == "ingest" else [self.stages[i].name for i in step.stage_indices]
@@ -628,6 +630,7 @@ class Runner:
         executor.background(prepare_validation, model_source)
 
         # The ledger in step order, then shard order: the same rows in the same order for any run.
+        trim()
         ledger = Ledger(report_dir / "rejected.parquet")
         for step, folder in zip(steps, folders, strict=True):
             # Within a step of several map stages, each stage's rows in shard order, so the order does
@@ -662,6 +665,7 @@ class Runner:
         extras = extra_fields.published_fields(fields_type, {f.name for f in self.published_fields})
         published_fields = self.published_fields + [f for _, f in extras]
         features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in published_fields]))
+        trim()  # what merging the ledger freed, before the dataset's row groups are gathered
         writer = DatasetWriter(
             dataset_dir,
             features.arrow_schema,
