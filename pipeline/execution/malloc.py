@@ -11,11 +11,12 @@ own, returned to the system when freed. Only `python -m pipeline` does this: it 
 of the whole process, which a library must not do to its caller. Elsewhere than glibc it does nothing.
 
 Arrow's own allocator (mimalloc in the pyarrow wheels) likewise keeps the pages of freed buffers for
-reuse. `python -m pipeline` therefore has Arrow allocate through malloc (`ARROW_DEFAULT_MEMORY_POOL=
-system`, which Arrow reads when pyarrow is imported) in every process of a run: the workers inherit
-it. On 20,000 web documents it took no more CPU (32.5 against 34.8 s) and the largest process held
-about 30 MB less; at 1 M documents the main process held about 40 MB less at each published row
-group, and the worker validating the written dataset 40 MB less. A value the user set is kept.
+reuse. The `pipeline` command (`pipeline/__main__.py`) therefore has Arrow allocate through malloc
+(`ARROW_DEFAULT_MEMORY_POOL=system`, which Arrow reads when pyarrow is imported) in every process of a
+run: the workers inherit it. On 20,000 web documents it took no more CPU (32.5 against 34.8 s) and
+the largest process held about 30 MB less; at 1 M documents the main process held about 40 MB less
+at each published row group, and the worker validating the written dataset 40 MB less. A value the
+user set is kept.
 
 `trim` hands the free pages inside glibc's heap back (`malloc_trim`): the runner calls it when a global
 stage's decision is dropped and before publishing, and a worker before publishing's tasks.

@@ -629,8 +629,8 @@ class Runner:
         drawing = executor.background(render_plots, *plot_inputs)
         executor.background(prepare_validation, model_source)
 
+        trim()  # what reading the plot inputs freed, before the ledger's row groups are gathered
         # The ledger in step order, then shard order: the same rows in the same order for any run.
-        trim()
         ledger = Ledger(report_dir / "rejected.parquet")
         for step, folder in zip(steps, folders, strict=True):
             # Within a step of several map stages, each stage's rows in shard order, so the order does
