@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import Config
 from pipeline.execution.executor import Executor, ShardFacts, T, inline
-from pipeline.execution.malloc import trim
+from pipeline.execution.malloc import fix_mmap_threshold, trim
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context, worker_preload
 from pipeline.execution.workdir import is_remote, read_kept, shard_facts, write_shard
@@ -54,6 +54,7 @@ def _init_worker(config_pickle: bytes, main_pid: int) -> None:
     global _PLAN
     # Ctrl-C reaches the whole process group: the main process handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fix_mmap_threshold()
     config: Config = pickle.loads(config_pickle)
     _PLAN = build_plan(config)
     threading.Thread(target=_exit_with, args=(main_pid,), daemon=True).start()
