@@ -13,11 +13,12 @@ from collections.abc import Iterable
 import numpy as np
 import xxhash
 
-BYTES_PER_RECORD = 17  # 16-byte key in pass 1, then a 1-byte flag; the sort needs 8 more, briefly.
+BYTES_PER_RECORD = 17  # 16-byte key in pass 1, then a 1-byte flag; the sort needs 2 more, briefly.
 # The flag byte: 0 a key seen once, 1 a copy of an earlier record, 2 the first record of a repeated key.
 _COPY = 1
 _FIRST_WITH_COPIES = 2
 _COMPARE_SLICE = 1 << 16
+_PART_BITS = 5  # decide() sorts the keys in 2**5 groups
 
 
 def key_of(value: str) -> bytes:
@@ -39,31 +40,56 @@ class RepeatFinder:
         self._chunks.append(np.frombuffer(buffer, dtype="V16"))
 
     def decide(self) -> None:
-        keys = np.concatenate(self._chunks) if self._chunks else np.empty(0, dtype="V16")
-        self._chunks = []
-        # Split each 16-byte key in two big-endian uint64s so numpy can lexsort them stably.
-        halves = keys.view(">u8").reshape(-1, 2) if len(keys) else np.empty((0, 2), dtype=">u8")
-        order = np.lexsort((halves[:, 1], halves[:, 0]))  # stable: equal keys stay in input order
-        # Neighbours in sorted order compared a slice at a time: a sorted copy of the keys would be
-        # 16 more bytes per record at the peak.
-        same_as_prev = np.zeros(len(keys), dtype=bool)
-        for start in range(1, len(keys), _COMPARE_SLICE):
-            stop = min(start + _COMPARE_SLICE, len(keys))
-            here, before = halves[order[start:stop]], halves[order[start - 1 : stop - 1]]
-            same_as_prev[start:stop] = (here[:, 0] == before[:, 0]) & (here[:, 1] == before[:, 1])
-        del keys, halves
-        repeat = np.zeros(len(same_as_prev), dtype=np.uint8)
-        repeat[order[same_as_prev]] = _COPY
-        self._repeat = repeat
+        keys = self._gather()
+        n = len(keys)
+        # Each 16-byte key as two big-endian uint64s, so numpy can lexsort them stably.
+        halves = keys.view(">u8").reshape(-1, 2) if n else np.empty((0, 2), dtype=">u8")
+        # Sorting all N keys at once needs 24 more bytes per record (lexsort's order, its copy of a key
+        # and its buffer). Equal keys share their top bits, so the keys are sorted in 2**_PART_BITS groups
+        # by their top bits instead: 1 byte per record for the group, and the sort's bytes for one group.
+        part = np.empty(n, dtype=np.uint8)
+        shift = np.uint64(64 - _PART_BITS)
+        for start in range(0, n, _COMPARE_SLICE):
+            part[start : start + _COMPARE_SLICE] = halves[start : start + _COMPARE_SLICE, 0] >> shift
+        repeat = np.zeros(n, dtype=np.uint8)
+        copy_positions: list[np.ndarray] = []
+        copy_first: list[np.ndarray] = []
+        for group in range(1 << _PART_BITS):
+            positions = np.flatnonzero(part == group)  # ascending: input order
+            sub = halves[positions]
+            order = np.lexsort((sub[:, 1], sub[:, 0]))  # stable: equal keys stay in input order
+            ordered = sub[order]
+            del sub
+            same_as_prev = np.zeros(len(order), dtype=bool)
+            same_as_prev[1:] = (ordered[1:, 0] == ordered[:-1, 0]) & (ordered[1:, 1] == ordered[:-1, 1])
+            del ordered
+            copies = np.flatnonzero(same_as_prev)
+            run_starts = np.flatnonzero(~same_as_prev)
+            first_sorted = run_starts[np.searchsorted(run_starts, copies, side="right") - 1]
+            copy_positions.append(positions[order[copies]])
+            copy_first.append(positions[order[first_sorted]])
+        del part, keys, halves
         # For visit_next(), which needs no key: per copy, the position of its group's first record
         # (O(repeats) memory), and a mark on each first record that has copies (in the same byte).
-        copies = np.flatnonzero(same_as_prev)
-        run_starts = np.flatnonzero(~same_as_prev)
-        first_sorted = run_starts[np.searchsorted(run_starts, copies, side="right") - 1]
-        by_position = np.argsort(order[copies], kind="stable")
-        self._copy_positions = order[copies][by_position]
-        self._copy_first = order[first_sorted][by_position]
+        positions = np.concatenate(copy_positions)
+        firsts = np.concatenate(copy_first)
+        by_position = np.argsort(positions, kind="stable")
+        self._copy_positions = positions[by_position]
+        self._copy_first = firsts[by_position]
+        repeat[self._copy_positions] = _COPY
         repeat[self._copy_first] = _FIRST_WITH_COPIES
+        self._repeat = repeat
+
+    def _gather(self) -> np.ndarray:
+        """The collected keys in one array, each chunk freed once copied (not all held twice)."""
+        keys = np.empty(sum(len(chunk) for chunk in self._chunks), dtype="V16")
+        written = 0
+        chunks, self._chunks = self._chunks, []
+        while chunks:
+            chunk = chunks.pop(0)
+            keys[written : written + len(chunk)] = chunk
+            written += len(chunk)
+        return keys
 
     @property
     def repeats(self) -> int:
