@@ -232,17 +232,20 @@ class DedupNear(GlobalStage):
 
         members, starts = buckets(keys)
         keys.close()
-        # Missing quality sorts last; higher quality, then more tokens, then earlier input first.
-        quality_key = np.where(np.isnan(quality), np.inf, -quality)
-        order = np.lexsort((np.arange(documents), -tokens.astype(np.int64), quality_key))
-        del quality_key, tokens, quality
-        rank_array = np.empty(documents, dtype=np.int64)
-        rank_array[order] = np.arange(documents)
+        index = index_type(max(documents, len(members), len(starts)))
+        # Missing quality sorts last; higher quality, then more tokens, then earlier input first: the
+        # keys are negated in place and lexsort is stable, so input order needs no array of its own.
+        np.negative(quality, out=quality)
+        quality[np.isnan(quality)] = np.inf
+        np.negative(tokens, out=tokens)
+        order = np.lexsort((tokens, quality))
+        del tokens, quality
+        rank_array = np.empty(documents, dtype=index)
+        rank_array[order] = np.arange(documents, dtype=index)
         del order
 
         # Per document, the buckets it is in (CSR over the bucket members). The memberships are the
         # decision's largest arrays (several at once here), so they are int32 where that holds them.
-        index = index_type(max(documents, len(members), len(starts)))
         by_doc = np.argsort(members, kind="stable").astype(index)
         doc_buckets = np.repeat(np.arange(len(starts) - 1, dtype=index), np.diff(starts))[by_doc]
         doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1, dtype=index)).astype(index)
@@ -254,8 +257,9 @@ class DedupNear(GlobalStage):
         visit.frombytes(in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].astype(index).tobytes())
         del in_bucket
 
-        duplicate_of = np.full(documents, -1, dtype=np.int64)
-        jaccard = np.full(documents, np.nan)
+        # Kept after the decision (with the copy counts) and sent to the workers: int32 when it fits too.
+        duplicate_of = np.full(documents, -1, dtype=index)
+        similarities: dict[int, float] = {}  # of the removed documents only
         # The kept documents of each bucket, as linked lists in flat integer arrays: a dict of Python
         # lists (one per bucket, an object per entry) was most of the main process's growth at 1 M
         # documents. head[bucket] is the bucket's last kept entry; entry e names kept_doc[e] and the
@@ -264,7 +268,7 @@ class DedupNear(GlobalStage):
         kept_doc: array[int] = array(code)
         kept_next: array[int] = array(code)
         rank: array[int] = array(code)
-        rank.frombytes(rank_array.astype(index).tobytes())
+        rank.frombytes(rank_array.tobytes())
         del rank_array
         verified = 0
         threshold = self.config.threshold
@@ -282,7 +286,7 @@ class DedupNear(GlobalStage):
                 verified += 1
                 if similarity >= threshold:
                     duplicate_of[doc] = other
-                    jaccard[doc] = similarity
+                    similarities[doc] = similarity
                     break
             if duplicate_of[doc] < 0:
                 for bucket in own:
@@ -297,8 +301,8 @@ class DedupNear(GlobalStage):
         self._duplicate_of = duplicate_of
         # Only the removed documents' similarities are kept, for their ledger details.
         self._removed = np.flatnonzero(removed)
-        self._jaccard = jaccard[removed]
-        self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(np.int64)
+        self._jaccard = np.array([similarities[doc] for doc in self._removed.tolist()], dtype=np.float64)
+        self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(index)
         self._target_positions = np.unique(duplicate_of[removed])
         self._target_ids = c.ids.take(self._target_positions)
         c.ids.close()
