@@ -200,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(config_path, overrides, require_file=args.config is not None)
     # Before the runner's imports, so that the workers' start-up overlaps with them.
     start_worker_server(config)
-    # After the fork server started: the setting is the main process's only (see malloc.py).
+    # After the fork server started, which need not have it: each worker sets it itself (see malloc.py).
     fix_mmap_threshold()
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     progress = Progress("quiet" if args.quiet else args.progress, log)
