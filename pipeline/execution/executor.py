@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from pipeline.config import Config
@@ -28,6 +28,27 @@ def inline(task: Callable[..., T], *args: Any) -> Callable[[], T]:
     """`task(*args)` run now, in this process, behind the same "wait for the result" call as `background`."""
     result = task(*args)
     return lambda: result
+
+
+class Standby(Generic[T]):
+    """A task set up before its input is ready: `go()` once it is, then `result()`; `cancel()` if it never
+    will be (calling it after `go()` or `result()` is harmless, so a `finally` may always call it).
+    This one runs the task in this process at `go()`; `Executor.standby` says where others run it."""
+
+    def __init__(self, task: Callable[..., T], *args: Any) -> None:
+        self._task, self._args = task, args
+        self._result: Callable[[], T] | None = None
+
+    def go(self) -> None:
+        self._result = inline(self._task, *self._args)
+
+    def result(self) -> T:
+        if self._result is None:
+            raise RuntimeError("Standby.result() before go()")
+        return self._result()
+
+    def cancel(self) -> None:
+        """Nothing was started ahead here: nothing to stop."""
 
 
 class Executor(ABC):
@@ -56,6 +77,14 @@ class Executor(ABC):
         the main process, if this executor has such a place; returns the call that waits for its result.
         Publishing uses it for work that needs none of the main process's state (plots, validation)."""
         return inline(task, *args)
+
+    def standby(
+        self, prepare: Callable[..., Any], prepare_args: tuple[Any, ...], task: Callable[..., T], *args: Any
+    ) -> Standby[T]:
+        """`task(*args)` on one worker once `go()` is called, that worker having run `prepare(*prepare_args)`
+        meanwhile: so the task runs where its preparation did, not on a worker another task left larger.
+        Both module-level functions with picklable arguments. Here: no preparation, the task at `go()`."""
+        return Standby(task, *args)
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release workers (a pool, a cluster connection)."""

@@ -13,10 +13,12 @@ The pure per-batch functions here (`run_map`, `run_apply`) are also what the Ray
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
 import platform
+import shutil
 import signal
 import tempfile
 import threading
@@ -33,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
-from pipeline.execution.executor import Executor, ShardFacts, T, inline
+from pipeline.execution.executor import Executor, ShardFacts, Standby, T, inline
 from pipeline.execution.malloc import fix_mmap_threshold, trim
 from pipeline.execution.plan import Plan, build_plan
 from pipeline.execution.processes import worker_context, worker_preload
@@ -249,6 +251,7 @@ class LocalExecutor(Executor):
         global _PLAN
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
+        self._standbys: list[_PoolStandby[Any]] = []
         if self.workers == 1:
             _PLAN = plan
         else:
@@ -315,10 +318,98 @@ class LocalExecutor(Executor):
         future = self._pool.submit(_after_the_steps, task, *args)
         return future.result
 
+    def standby(
+        self, prepare: Callable[..., Any], prepare_args: tuple[Any, ...], task: Callable[..., T], *args: Any
+    ) -> Standby[T]:
+        if self._pool is None:
+            return super().standby(prepare, prepare_args, task, *args)
+        standby = _PoolStandby(self._pool, prepare, prepare_args, task, args)
+        self._standbys.append(standby)
+        return standby
+
     def close(self) -> None:
         if self._pool is not None:
+            # A standby never told to go or not would keep its worker, and so this shutdown, waiting.
+            for standby in self._standbys:
+                standby.abandon()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        for standby in self._standbys:
+            standby.remove()
+        self._standbys = []
+
+
+class _PoolStandby(Standby[T]):
+    """A worker runs `_stand_by`: it prepares, then waits for a word in a signal file (a local file: the
+    pool's workers are on this machine) and runs the task on "go". The word is written once, atomically."""
+
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        prepare: Callable[..., Any],
+        prepare_args: tuple[Any, ...],
+        task: Callable[..., T],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="pipeline-standby-"))
+        self._signal = self._folder / "signal"
+        self._future: Future[T | None] = pool.submit(_stand_by, str(self._signal), prepare, prepare_args, task, args)
+        self._said = False
+
+    def _say(self, word: str) -> None:
+        if self._said:
+            return
+        self._said = True
+        draft = self._folder / "draft"
+        draft.write_text(word, encoding="utf-8")
+        draft.rename(self._signal)
+
+    def go(self) -> None:
+        self._say("go")
+
+    def result(self) -> T:
+        try:
+            return self._future.result()  # type: ignore[return-value]  # None only after cancel()
+        finally:
+            self.remove()
+
+    def cancel(self) -> None:
+        self._say("cancel")
+        # The worker stops within a poll; a task already told to go is let finish. Its error is not
+        # raised here: a caller that cancels is failing already, with its own error to show.
+        with contextlib.suppress(Exception):
+            self._future.result()
+        self.remove()
+
+    def abandon(self) -> None:
+        """Cancel without waiting (the pool is shutting down and waits for its workers anyway)."""
+        self._say("cancel")
+
+    def remove(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+_SIGNAL_POLL_SECONDS = 0.02
+
+
+def _stand_by(
+    signal_file: str,
+    prepare: Callable[..., Any],
+    prepare_args: tuple[Any, ...],
+    task: Callable[..., T],
+    args: tuple[Any, ...],
+) -> T | None:
+    """In a worker: prepare, wait for the main process's word, then run the task (None if cancelled, or
+    if the signal's folder is gone: the main process gave up without a word)."""
+    _after_the_steps(prepare, *prepare_args)
+    signal_path = Path(signal_file)
+    while not signal_path.exists():
+        if not signal_path.parent.exists():
+            return None
+        time.sleep(_SIGNAL_POLL_SECONDS)
+    if signal_path.read_text(encoding="utf-8") != "go":
+        return None
+    return _after_the_steps(task, *args)
 
 
 def _after_the_steps(task: Callable[..., T], *args: Any) -> T:

@@ -34,7 +34,7 @@ from datasets import Features
 from pipeline import __version__, extra_fields, storage
 from pipeline.config import Config
 from pipeline.errors import TooFewPublished, UsageError, ValidationFailed
-from pipeline.execution.executor import Executor, open_executor
+from pipeline.execution.executor import Executor, Standby, open_executor
 from pipeline.execution.malloc import trim
 from pipeline.execution.plan import Step, build_plan, build_steps
 from pipeline.execution.pool import default_workers, stage_facts, text_bytes
@@ -62,7 +62,7 @@ from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
 from pipeline.stage import GlobalStage, stage_errors
 from pipeline.stages import stage_version
-from pipeline.validate import check_images, prepare_validation, validate_published
+from pipeline.validate import Report, check_images, prepare_validation, validate_published
 
 _VERSIONED_PACKAGES = [
     "datasets",
@@ -586,9 +586,19 @@ class Runner:
         dataset_dir, report_dir = tmp_root / "dataset", tmp_root / "report"
         dataset_dir.mkdir(parents=True)
         report_dir.mkdir()
+        # The written dataset is validated by a worker that meanwhile loads what validating needs: the
+        # same worker (a standby), not whichever is free then, which may be the one that drew the plots
+        # and would load it all on top of them (about 30 MB more at the validation's peak).
+        model_source = (self.plan.schema_file, self.config.validate_.model)
+        allow_empty = self.config.run.min_published_fraction == 0
+        validation = executor.standby(
+            prepare_validation, (model_source,), validate_published, dataset_dir, model_source, allow_empty
+        )
         try:
             try:
-                result = self._publish_into(executor, files, steps, folders, dataset_dir, report_dir, started)
+                result = self._publish_into(
+                    executor, files, steps, folders, dataset_dir, report_dir, started, validation
+                )
             except TooFewPublished:
                 # The ledger says why: keep it where the user looks, but publish no dataset.
                 _replace_dir(report_dir, self.output_dir / f"{self.name}.report")
@@ -600,6 +610,7 @@ class Runner:
             result.dataset, result.report = final_dataset, final_report
             return result
         finally:
+            validation.cancel()
             shutil.rmtree(tmp_root, ignore_errors=True)
 
     def _publish_into(
@@ -611,6 +622,7 @@ class Runner:
         dataset_dir: Path,
         report_dir: Path,
         started: float,
+        validation: Standby[Report],
     ) -> RunResult:
         shards = self._shards(folders[0])
         accounting = Accounting()
@@ -623,11 +635,9 @@ class Runner:
 
         # While this process merges the ledger and writes the dataset, one worker draws the card's plots
         # from the records about to be published (DatasetWriter.finish checks they are the same) and the
-        # other loads what validating the written dataset will need (the validation waits for the card).
-        model_source = (self.plan.schema_file, self.config.validate_.model)
+        # other, the validation's standby, has loaded what validating the written dataset needs.
         plot_inputs = self._plot_inputs(folders[-1], shards)
         drawing = executor.background(render_plots, *plot_inputs)
-        executor.background(prepare_validation, model_source)
 
         trim()  # what reading the plot inputs freed, before the ledger's row groups are gathered
         # The ledger in step order, then shard order: the same rows in the same order for any run.
@@ -706,11 +716,9 @@ class Runner:
         )
         published = sum(s.num_rows for s in published_shards)
 
-        # The written dataset is validated by the worker that loaded what it needs, while this process
-        # writes the report; the card's image links are checked once the plots are written.
-        validation = executor.background(
-            validate_published, dataset_dir, model_source, self.config.run.min_published_fraction == 0
-        )
+        # The written dataset is validated while this process writes the report; the card's image links
+        # are checked once the plots are written.
+        validation.go()
 
         result = RunResult(
             dataset=dataset_dir,
@@ -725,7 +733,7 @@ class Runner:
         # The report embeds the card's plots: they must be written first.
         writer.write_plots()
         self._write_report(report_dir, files, tallies, result, published_shards, accounting, ledger, steps, folders)
-        report = validation()
+        report = validation.result()
         check_images(dataset_dir, report)
         if not report.ok:
             raise ValidationFailed("the dataset failed validation and was not published:\n" + report.to_text())
