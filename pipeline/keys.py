@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import xxhash
 
+from pipeline.arrays import concatenate_freeing
+
 BYTES_PER_RECORD = 17  # 16-byte key in pass 1, then a 1-byte flag; the sort needs 2 more, briefly.
 # The flag byte: 0 a key seen once, 1 a copy of an earlier record, 2 the first record of a repeated key.
 _COPY = 1
@@ -40,7 +42,7 @@ class RepeatFinder:
         self._chunks.append(np.frombuffer(buffer, dtype="V16"))
 
     def decide(self) -> None:
-        keys = self._gather()
+        keys = concatenate_freeing(self._chunks, "V16")
         n = len(keys)
         # Each 16-byte key as two big-endian uint64s, so numpy can lexsort them stably.
         halves = keys.view(">u8").reshape(-1, 2) if n else np.empty((0, 2), dtype=">u8")
@@ -79,17 +81,6 @@ class RepeatFinder:
         repeat[self._copy_positions] = _COPY
         repeat[self._copy_first] = _FIRST_WITH_COPIES
         self._repeat = repeat
-
-    def _gather(self) -> np.ndarray:
-        """The collected keys in one array, each chunk freed once copied (not all held twice)."""
-        keys = np.empty(sum(len(chunk) for chunk in self._chunks), dtype="V16")
-        written = 0
-        chunks, self._chunks = self._chunks, []
-        while chunks:
-            chunk = chunks.pop(0)
-            keys[written : written + len(chunk)] = chunk
-            written += len(chunk)
-        return keys
 
     @property
     def repeats(self) -> int:

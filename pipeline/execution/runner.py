@@ -56,7 +56,7 @@ from pipeline.execution.workdir import (
 from pipeline.ingest import InputFile, ingest, list_inputs, note_skipped, split_glob
 from pipeline.ledger import Accounting, Ledger, SideTables, count_by_file
 from pipeline.publish.card import StageCount
-from pipeline.publish.dataset import DatasetWriter, RunFacts, plotted_columns
+from pipeline.publish.dataset import DatasetWriter, RunFacts, plots_digest, plotted_columns
 from pipeline.publish.plots import render_plots
 from pipeline.records import description_of
 from pipeline.report.html import write_report as write_html_report
@@ -636,8 +636,10 @@ class Runner:
         # While this process merges the ledger and writes the dataset, one worker draws the card's plots
         # from the records about to be published (DatasetWriter.finish checks they are the same) and the
         # other, the validation's standby, has loaded what validating the written dataset needs.
-        plot_inputs = self._plot_inputs(folders[-1], shards)
-        drawing = executor.background(render_plots, *plot_inputs)
+        num_chars, languages = self._plot_inputs(folders[-1], shards)
+        drawing = executor.background(render_plots, num_chars, languages)
+        plots_expected = plots_digest(num_chars, languages)
+        del num_chars, languages
 
         trim()  # what reading the plot inputs freed, before the ledger's row groups are gathered
         # The ledger in step order, then shard order: the same rows in the same order for any run.
@@ -683,7 +685,7 @@ class Runner:
             {f.name: description_of(f) for f in published_fields},
             self.config.publish,
         )
-        writer.expect_plots(*plot_inputs, drawing)
+        writer.expect_plots(plots_expected, drawing)
         final = folders[-1]
         progress = self.progress.step("publish", self._rows(final))
         for shard in range(shards):

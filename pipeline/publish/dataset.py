@@ -76,7 +76,7 @@ class DatasetWriter:
         ]
         self.languages: Counter[str] = Counter()
         self._drawn: Callable[[], dict[str, bytes]] | None = None
-        self._early: tuple[np.ndarray, Counter[str], Callable[[], dict[str, bytes]]] | None = None
+        self._early: tuple[bytes, Callable[[], dict[str, bytes]]] | None = None
         self._chars: list[np.ndarray] = []
         self._words: list[np.ndarray] = []
         # Sums of integer-valued struct children (e.g. pii counts per kind) and of duplicate_count.
@@ -103,10 +103,11 @@ class DatasetWriter:
     def _gather(self, batch: pa.RecordBatch, ids: list[str], assignment: np.ndarray) -> None:
         names = self.schema.names
         lengths, languages = plotted_columns(batch)
-        self._chars.append(lengths)
+        # 32-bit while held (a string column's offsets are 32-bit: no count is larger); 64 at finish.
+        self._chars.append(lengths.astype(np.int32))
         self.languages.update(languages)
-        # A copy, as in plotted_columns.
-        self._words.append(batch.column("num_words").to_numpy().copy())
+        # A copy (astype's), as in plotted_columns.
+        self._words.append(batch.column("num_words").to_numpy().astype(np.int32))
         if "duplicate_count" in names and pa.types.is_integer(batch.schema.field("duplicate_count").type):
             self.duplicate_copies += int(pc.sum(batch.column("duplicate_count")).as_py() or 0)
         for column_field in batch.schema:
@@ -139,13 +140,12 @@ class DatasetWriter:
             self._examples.append((keys[row], ids[row], example))
         self._examples = sorted(self._examples, key=lambda item: (item[0], item[1]))[:EXAMPLE_ROWS]
 
-    def expect_plots(
-        self, num_chars: np.ndarray, languages: Counter[str], drawn: Callable[[], dict[str, bytes]]
-    ) -> None:
+    def expect_plots(self, inputs: bytes, drawn: Callable[[], dict[str, bytes]]) -> None:
         """Plots being drawn elsewhere (`render_plots`, waited for by `drawn`) from what the caller expects
-        the written records to hold, started before they are written. `finish` uses them only if the
-        records written hold exactly that, and draws again otherwise: the plots are those of the data."""
-        self._early = (num_chars, Counter(languages), drawn)
+        the written records to hold (`plots_digest` of it), started before they are written. `finish`
+        uses them only if the records written hold exactly that, and draws again otherwise: the plots
+        are those of the data."""
+        self._early = (inputs, drawn)
 
     def finish(self, facts: RunFacts, background: Background | None = None) -> list[Shard]:
         """Close every split's shards, then write the plots, croissant.json and the card. Returns all shards.
@@ -156,12 +156,13 @@ class DatasetWriter:
         """
         by_split = [(writer.split, writer.close()) for writer in self._writers]
         shards = [shard for _, split_shards in by_split for shard in split_shards]
-        num_chars = np.concatenate(self._chars) if self._chars else np.empty(0, np.int64)
-        num_words = np.concatenate(self._words) if self._words else np.empty(0, np.int64)
+        num_chars = np.concatenate(self._chars).astype(np.int64) if self._chars else np.empty(0, np.int64)
+        num_words = np.concatenate(self._words).astype(np.int64) if self._words else np.empty(0, np.int64)
+        self._chars, self._words = [], []
         images = plot_paths(num_chars, self.languages)
         early = self._early
-        if early is not None and np.array_equal(early[0], num_chars) and early[1] == self.languages:
-            self._drawn = early[2]
+        if early is not None and early[0] == plots_digest(num_chars, self.languages):
+            self._drawn = early[1]
         else:
             self._drawn = (background or inline)(render_plots, num_chars, self.languages)
         self._early = None
@@ -241,6 +242,15 @@ class DatasetWriter:
 
 
 Background = Callable[..., Callable[[], Any]]
+
+
+def plots_digest(num_chars: np.ndarray, languages: Counter[str]) -> bytes:
+    """What the plots are drawn from, in 16 bytes: what `expect_plots` compares, so that the counts are
+    not held twice while the dataset is written."""
+    digest = xxhash.xxh3_128()
+    digest.update(np.ascontiguousarray(num_chars, dtype=np.int64).tobytes())
+    digest.update(repr(sorted(languages.items(), key=str)).encode("utf-8"))
+    return digest.digest()
 
 
 def plotted_columns(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None]]:

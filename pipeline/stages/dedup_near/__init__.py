@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
+from pipeline.arrays import concatenate_freeing
 from pipeline.id_spill import IdSpill
 from pipeline.records import described, empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
@@ -224,25 +225,26 @@ class DedupNear(GlobalStage):
         spill = c.spill
         spill.finish()
         keys = c.keys
-        tokens = np.concatenate(c.tokens)
-        quality = np.concatenate(c.quality)
+        tokens = concatenate_freeing(c.tokens, np.int32)
+        quality = concatenate_freeing(c.quality, np.float64)
         documents = len(tokens)
         held = tokens.nbytes + quality.nbytes + spill.memory_bytes
-        c.tokens, c.quality = [], []
 
-        members, starts = buckets(keys)
-        keys.close()
-        index = index_type(max(documents, len(members), len(starts)))
-        # Missing quality sorts last; higher quality, then more tokens, then earlier input first: the
-        # keys are negated in place and lexsort is stable, so input order needs no array of its own.
+        # The priority first, so that its two arrays are gone before the buckets are sorted. Missing
+        # quality sorts last; higher quality, then more tokens, then earlier input first: the keys are
+        # negated in place and lexsort is stable, so input order needs no array of its own.
         np.negative(quality, out=quality)
         quality[np.isnan(quality)] = np.inf
         np.negative(tokens, out=tokens)
         order = np.lexsort((tokens, quality))
         del tokens, quality
-        rank_array = np.empty(documents, dtype=index)
-        rank_array[order] = np.arange(documents, dtype=index)
+        rank_array = np.empty(documents, dtype=index_type(documents))
+        rank_array[order] = np.arange(documents, dtype=rank_array.dtype)
         del order
+
+        members, starts = buckets(keys)
+        keys.close()
+        index = index_type(max(documents, len(members), len(starts)))
 
         # Per document, the buckets it is in (CSR over the bucket members). The memberships are the
         # decision's largest arrays (several at once here), so they are int32 where that holds them.
@@ -268,7 +270,7 @@ class DedupNear(GlobalStage):
         kept_doc: array[int] = array(code)
         kept_next: array[int] = array(code)
         rank: array[int] = array(code)
-        rank.frombytes(rank_array.tobytes())
+        rank.frombytes(rank_array.astype(index, copy=False).tobytes())
         del rank_array
         verified = 0
         threshold = self.config.threshold
