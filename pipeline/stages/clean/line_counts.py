@@ -16,7 +16,7 @@ import numpy as np
 import xxhash
 
 BYTES_PER_DISTINCT_LINE = 12  # uint64 hash + uint32 count
-_MIN_FLUSH = 1 << 20
+_MIN_FLUSH = 1 << 18  # hashes buffered before a merge: 2 MB, and a few times that while merging
 
 
 # The hash of a line's key as UTF-8 (line_keys.key_bytes).
