@@ -52,7 +52,7 @@ def test_without_workers_the_task_runs_here_at_go(tmp_path: Path) -> None:
     with _executor(tmp_path, 1) as executor:
         standby = executor.standby(_prepare, ("ignored",), _where, 3)
         standby.go()
-        prepared, pid, extra = standby.result()
+        _, pid, extra = standby.result()
         standby.cancel()
     assert (pid, extra) == (os.getpid(), 3)
 
