@@ -289,8 +289,9 @@ def in_layout(rel: str) -> bool:
 
 def prepare_validation(model_source: tuple[Path | None, str]) -> None:
     """Load what `validate_published` needs (this module, with `datasets`; pandera and the model) and do
-    nothing else: publishing runs it first on the worker that is not drawing the plots, so that the
-    validation, which runs there later, does not start by importing them (about 0.6 s)."""
+    nothing else: publishing runs it on the worker that will validate (`Executor.standby`), not the one
+    drawing the plots, while the dataset is written, so that the validation does not start by
+    importing them (about 0.6 s)."""
     load_model(*model_source)
 
 
