@@ -402,6 +402,9 @@ def _stand_by(
     """In a worker: prepare, wait for the main process's word, then run the task (None if cancelled, or
     if the signal's folder is gone: the main process gave up without a word)."""
     _after_the_steps(prepare, *prepare_args)
+    # What preparing left is collected while waiting, not once the main process waits for the task.
+    gc.collect()
+    trim()
     signal_path = Path(signal_file)
     while not signal_path.exists():
         if not signal_path.parent.exists():
@@ -409,7 +412,7 @@ def _stand_by(
         time.sleep(_SIGNAL_POLL_SECONDS)
     if signal_path.read_text(encoding="utf-8") != "go":
         return None
-    return _after_the_steps(task, *args)
+    return task(*args)
 
 
 def _after_the_steps(task: Callable[..., T], *args: Any) -> T:
