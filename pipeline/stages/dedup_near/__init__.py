@@ -30,7 +30,15 @@ from pipeline.arrays import concatenate_freeing
 from pipeline.id_spill import IdSpill
 from pipeline.records import described, empty_ledger
 from pipeline.stage import GlobalStage, StageConfig, StageResult
-from pipeline.stages.dedup_near.lsh import Banding, KeySpill, buckets, candidate_probability, index_type, optimal_bands
+from pipeline.stages.dedup_near.lsh import (
+    Banding,
+    KeySpill,
+    buckets,
+    by_document,
+    candidate_probability,
+    index_type,
+    optimal_bands,
+)
 from pipeline.stages.dedup_near.minhash import Permutations
 from pipeline.stages.dedup_near.shingles import UNSPACED_SCRIPTS, Shingler
 from pipeline.stages.dedup_near.verify import ShingleSpill
@@ -242,16 +250,13 @@ class DedupNear(GlobalStage):
         rank_array[order] = np.arange(documents, dtype=rank_array.dtype)
         del order
 
-        members, starts = buckets(keys)
+        found = buckets(keys)
         keys.close()
-        index = index_type(max(documents, len(members), len(starts)))
-
-        # Per document, the buckets it is in (CSR over the bucket members). The memberships are the
-        # decision's largest arrays (several at once here), so they are int32 where that holds them.
-        by_doc = np.argsort(members, kind="stable").astype(index)
-        doc_buckets = np.repeat(np.arange(len(starts) - 1, dtype=index), np.diff(starts))[by_doc]
-        doc_starts = np.searchsorted(members[by_doc], np.arange(documents + 1, dtype=index)).astype(index)
-        del members, starts, by_doc
+        # Per document, the buckets it is in. The memberships are the decision's largest arrays, so
+        # they are int32 where that holds them.
+        doc_starts, doc_buckets = by_document(found, documents)
+        del found
+        index = doc_starts.dtype.type
         in_bucket = np.flatnonzero(np.diff(doc_starts) > 0)
         # A flat array, not a list: a Python int per document visited stayed in the heap after decide.
         code = "i" if index == np.int32 else "q"  # C int is 32 bits on every platform we support

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -95,15 +96,25 @@ class KeySpill:
 _COMPARE_SLICE = 1 << 16
 
 
-def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
+class Buckets(NamedTuple):
     """Buckets of ≥ 2 documents over all bands, as CSR: members[starts[i]:starts[i+1]] (positions, ascending).
 
-    `members` is int32 when every position fits (`index_type`): it is the largest array of the decision."""
+    Band b's buckets are band_starts[b] to band_starts[b + 1] - 1: a document is in at most one of them."""
+
+    members: np.ndarray
+    starts: np.ndarray
+    band_starts: np.ndarray
+
+
+def buckets(keys: np.ndarray | KeySpill) -> Buckets:
+    """Every band's buckets, in band order, then by key. `members` is int32 when every position fits
+    (`index_type`): it is the largest array of the decision."""
     members: list[np.ndarray] = []
     sizes: list[np.ndarray] = []
     bands = keys.bands if isinstance(keys, KeySpill) else keys.shape[1]
     documents = len(keys) if isinstance(keys, np.ndarray) else keys.documents
     index = index_type(documents)
+    band_starts = np.zeros(bands + 1, dtype=np.int64)
     for band in range(bands):
         column = keys.band(band) if isinstance(keys, KeySpill) else keys[:, band]
         order = np.argsort(column, kind="stable")
@@ -119,6 +130,7 @@ def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
         shared[1:] |= equal
         shared[:-1] |= equal
         positions = np.flatnonzero(shared)
+        band_starts[band + 1] = band_starts[band]
         if not len(positions):
             continue
         first = np.ones(len(positions), dtype=bool)
@@ -126,12 +138,35 @@ def buckets(keys: np.ndarray | KeySpill) -> tuple[np.ndarray, np.ndarray]:
         starts = np.flatnonzero(first)
         members.append(order[positions].astype(index))
         sizes.append(np.diff(np.append(starts, len(positions))))
+        band_starts[band + 1] += len(starts)
     if not members:
-        return np.empty(0, dtype=index), np.zeros(1, dtype=np.int64)
+        return Buckets(np.empty(0, dtype=index), np.zeros(1, dtype=np.int64), band_starts)
     all_sizes = np.concatenate(sizes)
     starts = np.zeros(len(all_sizes) + 1, dtype=np.int64)
     np.cumsum(all_sizes, out=starts[1:])
-    return np.concatenate(members), starts
+    return Buckets(np.concatenate(members), starts, band_starts)
+
+
+def by_document(found: Buckets, documents: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same memberships per document, as CSR: document d is in buckets[starts[d]:starts[d + 1]],
+    ascending.
+
+    A counting scatter, band by band (a document is in at most one bucket per band, and bands hold
+    ascending bucket numbers), rather than an argsort of `members`: the argsort's int64 indices were
+    the decision's peak at 1 M documents."""
+    members, bucket_starts, band_starts = found
+    index = index_type(max(documents, len(members), len(bucket_starts)))
+    starts = np.zeros(documents + 1, dtype=index)
+    np.cumsum(np.bincount(members, minlength=documents), dtype=index, out=starts[1:])
+    numbers = np.empty(len(members), dtype=index)
+    cursor = starts[:-1].copy()
+    for band in range(len(band_starts) - 1):
+        low, high = int(band_starts[band]), int(band_starts[band + 1])
+        docs = members[bucket_starts[low] : bucket_starts[high]]
+        sizes = np.diff(bucket_starts[low : high + 1])
+        numbers[cursor[docs]] = np.repeat(np.arange(low, high, dtype=index), sizes)
+        cursor[docs] += 1
+    return starts, numbers
 
 
 def index_type(count: int) -> type[np.signedinteger]:
