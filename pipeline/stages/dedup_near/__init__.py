@@ -261,12 +261,16 @@ class DedupNear(GlobalStage):
         # A flat array, not a list: a Python int per document visited stayed in the heap after decide.
         code = "i" if index == np.int32 else "q"  # C int is 32 bits on every platform we support
         visit: array[int] = array(code)
-        visit.frombytes(in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].astype(index).tobytes())
+        # From the arrays' own bytes (a uint8 view): tobytes() would be one more copy of each.
+        visit.frombytes(in_bucket[np.argsort(rank_array[in_bucket], kind="stable")].astype(index).view(np.uint8))
         del in_bucket
 
         # Kept after the decision (with the copy counts) and sent to the workers: int32 when it fits too.
         duplicate_of = np.full(documents, -1, dtype=index)
-        similarities: dict[int, float] = {}  # of the removed documents only
+        # The removed documents and their similarity, in the order they are found: flat arrays, as a
+        # dict (a Python int and float per entry) was about 100 bytes per removed document.
+        removed_docs: array[int] = array(code)
+        removed_similarity: array[float] = array("d")
         # The kept documents of each bucket, as linked lists in flat integer arrays: a dict of Python
         # lists (one per bucket, an object per entry) was most of the main process's growth at 1 M
         # documents. head[bucket] is the bucket's last kept entry; entry e names kept_doc[e] and the
@@ -275,7 +279,7 @@ class DedupNear(GlobalStage):
         kept_doc: array[int] = array(code)
         kept_next: array[int] = array(code)
         rank: array[int] = array(code)
-        rank.frombytes(rank_array.astype(index, copy=False).tobytes())
+        rank.frombytes(rank_array.astype(index, copy=False).view(np.uint8))
         del rank_array
         verified = 0
         threshold = self.config.threshold
@@ -293,7 +297,8 @@ class DedupNear(GlobalStage):
                 verified += 1
                 if similarity >= threshold:
                     duplicate_of[doc] = other
-                    similarities[doc] = similarity
+                    removed_docs.append(doc)
+                    removed_similarity.append(similarity)
                     break
             if duplicate_of[doc] < 0:
                 for bucket in own:
@@ -308,7 +313,10 @@ class DedupNear(GlobalStage):
         self._duplicate_of = duplicate_of
         # Only the removed documents' similarities are kept, for their ledger details.
         self._removed = np.flatnonzero(removed)
-        self._jaccard = np.array([similarities[doc] for doc in self._removed.tolist()], dtype=np.float64)
+        # In the order of self._removed (ascending positions): the documents found, sorted.
+        found_order = np.argsort(np.frombuffer(removed_docs, dtype=index), kind="stable")
+        self._jaccard = np.frombuffer(removed_similarity, dtype=np.float64)[found_order]
+        del removed_docs, removed_similarity, found_order
         self._duplicate_count = np.bincount(duplicate_of[removed], minlength=documents).astype(index)
         self._target_positions = np.unique(duplicate_of[removed])
         self._target_ids = c.ids.take(self._target_positions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from functools import cache
 from typing import NamedTuple
@@ -156,13 +157,16 @@ def by_document(found: Buckets, documents: int) -> tuple[np.ndarray, np.ndarray]
     the decision's peak at 1 M documents."""
     members, bucket_starts, band_starts = found
     index = index_type(max(documents, len(members), len(bucket_starts)))
+    bands = [members[bucket_starts[low] : bucket_starts[high]] for low, high in itertools.pairwise(band_starts)]
+    # Counted band by band too, in the index type: bincount's int64 counts were 8 bytes per document.
     starts = np.zeros(documents + 1, dtype=index)
-    np.cumsum(np.bincount(members, minlength=documents), dtype=index, out=starts[1:])
+    for docs in bands:
+        starts[docs + 1] += 1
+    np.cumsum(starts, out=starts)
     numbers = np.empty(len(members), dtype=index)
     cursor = starts[:-1].copy()
-    for band in range(len(band_starts) - 1):
+    for band, docs in enumerate(bands):
         low, high = int(band_starts[band]), int(band_starts[band + 1])
-        docs = members[bucket_starts[low] : bucket_starts[high]]
         sizes = np.diff(bucket_starts[low : high + 1])
         numbers[cursor[docs]] = np.repeat(np.arange(low, high, dtype=index), sizes)
         cursor[docs] += 1
