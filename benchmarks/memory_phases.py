@@ -1,7 +1,7 @@
 """The main process's peak resident memory in each step of a run. Prints a table.
 
     python benchmarks/memory_phases.py bench/m1m --workers 2
-    python benchmarks/memory_phases.py bench/m1m --workers 2 --set publish.max_row_group_bytes=8000000
+    python benchmarks/memory_phases.py bench/m1m --workers 2 --set publish.max_row_group_bytes=16000000
 
 The run is the one `benchmarks/run.py` times (`python -m pipeline run --fresh` on <corpus>/jsonl with
 the repository's pipeline.toml), made in this process, so that a thread can read the process's
