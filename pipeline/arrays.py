@@ -1,4 +1,4 @@
-"""numpy helpers shared by the global stages' decisions."""
+"""numpy helpers shared by the global stages' decisions and publishing."""
 
 from __future__ import annotations
 

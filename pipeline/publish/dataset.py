@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from pipeline.arrays import concatenate_freeing
 from pipeline.config import PublishConfig
 from pipeline.execution.executor import inline
 from pipeline.fingerprint import sha256_of
@@ -156,9 +157,9 @@ class DatasetWriter:
         """
         by_split = [(writer.split, writer.close()) for writer in self._writers]
         shards = [shard for _, split_shards in by_split for shard in split_shards]
-        num_chars = np.concatenate(self._chars).astype(np.int64) if self._chars else np.empty(0, np.int64)
-        num_words = np.concatenate(self._words).astype(np.int64) if self._words else np.empty(0, np.int64)
-        self._chars, self._words = [], []
+        # Widened to 64 bits as they are joined, each chunk released once copied (the lists are emptied).
+        num_chars = concatenate_freeing(self._chars, np.int64)
+        num_words = concatenate_freeing(self._words, np.int64)
         images = plot_paths(num_chars, self.languages)
         early = self._early
         if early is not None and early[0] == plots_digest(num_chars, self.languages):
